@@ -84,6 +84,7 @@ export class History {
         const ref = parseEventId(r.eventId);
         // Our own driver wrote this id: a bad one is a harness bug, not a pipeline anomaly.
         if (ref === undefined || !this.observations.accepts(ref.seq)) throw invalid(r, `bad event id "${r.eventId}"`);
+        if (!Number.isFinite(r.sentAt)) throw invalid(r, 'sentAt must be a finite number of ms');
         this.outcomes.offer(ref.producer, ref.seq);
         this.latency.offered(r.time);
         return;
@@ -92,6 +93,7 @@ export class History {
         const ref = parseEventId(r.eventId);
         if (ref === undefined || !this.observations.accepts(ref.seq)) throw invalid(r, `bad event id "${r.eventId}"`);
         if (!OUTCOMES.includes(r.outcome)) throw invalid(r, `outcome must be one of ${OUTCOMES.join(', ')}`);
+        if (!Number.isFinite(r.sentAt)) throw invalid(r, 'sentAt must be a finite number of ms');
         if (this.outcomes.resolve(ref.producer, ref.seq, r.outcome)) this.latency.outcome(r.outcome, r.time, r.sentAt);
         return;
       }
@@ -199,7 +201,10 @@ export class History {
       this.#drain =
         this.#drain === undefined
           ? other.#drain
-          : { time: Math.max(this.#drain.time, other.#drain.time), complete: this.#drain.complete && other.#drain.complete };
+          : {
+              time: Math.max(this.#drain.time, other.#drain.time),
+              complete: this.#drain.complete && other.#drain.complete,
+            };
     }
     if (other.#firstTime !== undefined) this.#firstTime = Math.min(this.#firstTime ?? Infinity, other.#firstTime);
     if (other.#lastTime !== undefined) this.#lastTime = Math.max(this.#lastTime ?? -Infinity, other.#lastTime);
@@ -255,7 +260,8 @@ export class History {
       }
       h.#drain = { time: d.time, complete: d.complete };
     }
-    if (!Array.isArray(j.faults)) throw new HistoryError('HISTORY_INVALID_JSON', 'expected an array', { path: 'faults' });
+    if (!Array.isArray(j.faults))
+      throw new HistoryError('HISTORY_INVALID_JSON', 'expected an array', { path: 'faults' });
     j.faults.forEach((f: unknown, i: number) => {
       const w = (f ?? {}) as Record<string, unknown>;
       if (typeof w.faultId !== 'string' || typeof w.fault !== 'string' || typeof w.startedAt !== 'number') {
@@ -283,7 +289,9 @@ export function historyOf(records: Iterable<HistoryRecord>, options: HistoryOpti
 }
 
 function invalid(r: HistoryRecord, message: string): HistoryError {
-  return new HistoryError('HISTORY_INVALID_RECORD', `${message} in ${JSON.stringify(r)}`, { path: `record(${r.kind})` });
+  return new HistoryError('HISTORY_INVALID_RECORD', `${message} in ${JSON.stringify(r)}`, {
+    path: `record(${r.kind})`,
+  });
 }
 
 function optionalNumber(v: unknown, path: string): number | undefined {

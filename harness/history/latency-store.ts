@@ -19,8 +19,8 @@
  * HdrHistogram implementation.
  */
 
-import * as hdr from 'hdr-histogram-js';
 import type { Histogram } from 'hdr-histogram-js';
+import * as hdr from 'hdr-histogram-js';
 import { HistoryError } from './errors.ts';
 import type { Outcome } from './record.ts';
 
@@ -269,7 +269,7 @@ export class LatencyStore {
 function decode(v: unknown, bitBucketSize: 32 | 'packed', path: string): Histogram {
   if (typeof v !== 'string') throw new HistoryError('HISTORY_INVALID_JSON', 'expected a base64 histogram', { path });
   try {
-    const h = hdr.decodeFromCompressedBase64(v, bitBucketSize, false, true);
+    const h = hdr.decodeFromCompressedBase64(v, bitBucketSize, false);
     // Decoded histograms come back fixed-size; later merges may bring larger values.
     h.autoResize = true;
     return h;

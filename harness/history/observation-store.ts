@@ -52,7 +52,11 @@ export interface ProducerSightings {
 
 export interface ObservationStoreJson {
   readonly options: Required<ObservationStoreOptions>;
-  readonly producers: ReadonlyArray<{ readonly producer: number; readonly once: SeqBitsetJson; readonly twice: SeqBitsetJson }>;
+  readonly producers: ReadonlyArray<{
+    readonly producer: number;
+    readonly once: SeqBitsetJson;
+    readonly twice: SeqBitsetJson;
+  }>;
   /** Event id -> total sightings, only for events seen 3+ times. */
   readonly counts: Readonly<Record<string, number>>;
   readonly unexpectedIds: readonly string[];

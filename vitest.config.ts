@@ -8,7 +8,13 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['harness/**/*.test.ts', 'generators/**/*.test.ts', 'reference-pipeline/**/*.test.ts', 'reports/**/*.test.ts', 'scripts/**/*.test.ts'],
+          include: [
+            'harness/**/*.test.ts',
+            'generators/**/*.test.ts',
+            'reference-pipeline/**/*.test.ts',
+            'reports/**/*.test.ts',
+            'scripts/**/*.test.ts',
+          ],
           testTimeout: 60_000,
         },
       },

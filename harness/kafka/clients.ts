@@ -69,7 +69,10 @@ export async function roundTrip(bootstrap: string, topic: string, timeoutMs = 20
   });
   try {
     const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
-    const timer = setTimeout(() => stream.destroy(new Error(`probe record not read back within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => stream.destroy(new Error(`probe record not read back within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     try {
       for await (const msg of stream) {
         if (msg.value === marker) break;
@@ -79,7 +82,16 @@ export async function roundTrip(bootstrap: string, topic: string, timeoutMs = 20
       await stream.close();
     }
   } finally {
-    await consumer.close(true);
+    await closeNow(consumer);
   }
   return Date.now() - started;
+}
+
+/** Close a client without waiting for in-flight work, ignoring errors (used in cleanup paths). */
+export async function closeNow(client: { close(force?: boolean): Promise<void> }): Promise<void> {
+  try {
+    await client.close(true);
+  } catch {
+    // a client closed during a fault may already be broken; nothing to clean up then
+  }
 }

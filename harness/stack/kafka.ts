@@ -10,8 +10,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StreamproofError } from '../util/errors.ts';
 import { exec, tail } from '../util/exec.ts';
-import { launch, type ManagedProcess } from './process.ts';
 import type { BrokerPorts } from './ports.ts';
+import { launch, type ManagedProcess } from './process.ts';
 
 export interface BrokerConfig {
   id: number;
@@ -103,7 +103,7 @@ export async function formatBroker(c: BrokerConfig): Promise<void> {
   writeFileSync(join(c.dir, 'server.properties'), `${props}\n`);
   writeFileSync(join(c.dir, 'log4j2.properties'), log4j2);
   const res = await exec(c.java, [
-    ...jvmArgs({ ...c, heap: '128m' }),
+    ...jvmArgs({ ...c, heap: '256m' }),
     '-XX:TieredStopAtLevel=1',
     'kafka.tools.StorageTool',
     'format',

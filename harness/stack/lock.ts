@@ -17,7 +17,12 @@ function alive(pid: number): boolean {
  * A cross-process lock: a directory made atomically, holding the owner's pid. A lock whose owner died is taken over,
  * so a provisioner killed mid-download never blocks the next one.
  */
-export async function withLock<T>(lockDir: string, progress: Progress, fn: () => Promise<T>, timeoutMs = 30 * 60_000): Promise<T> {
+export async function withLock<T>(
+  lockDir: string,
+  progress: Progress,
+  fn: () => Promise<T>,
+  timeoutMs = 30 * 60_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let told = false;
   for (;;) {

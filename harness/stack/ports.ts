@@ -55,13 +55,21 @@ export function layout(base: number, brokers: number): StackPorts {
 }
 
 export function allPorts(p: StackPorts): number[] {
-  return [p.toxiproxyApi, p.registry, p.registryManagement, ...p.brokers.flatMap((b) => [b.direct, b.listener, b.controller, b.proxy])];
+  return [
+    p.toxiproxyApi,
+    p.registry,
+    p.registryManagement,
+    ...p.brokers.flatMap((b) => [b.direct, b.listener, b.controller, b.proxy]),
+  ];
 }
 
 export async function allocatePorts(brokers: number, portBase?: number): Promise<StackPorts> {
   if (portBase !== undefined) {
     if (!Number.isInteger(portBase) || portBase < 1024 || portBase + 10 * (brokers + 1) > 65535) {
-      throw new StreamproofError('USAGE', `--port-base: expected an integer in 1024..${65535 - 10 * (brokers + 1)}, got ${portBase}`);
+      throw new StreamproofError(
+        'USAGE',
+        `--port-base: expected an integer in 1024..${65535 - 10 * (brokers + 1)}, got ${portBase}`,
+      );
     }
     const ports = layout(portBase, brokers);
     for (const port of allPorts(ports)) {
@@ -87,9 +95,19 @@ export async function allocatePorts(brokers: number, portBase?: number): Promise
       }
     }
   };
-  const result: StackPorts = { toxiproxyApi: await next(), registry: await next(), registryManagement: await next(), brokers: [] };
+  const result: StackPorts = {
+    toxiproxyApi: await next(),
+    registry: await next(),
+    registryManagement: await next(),
+    brokers: [],
+  };
   for (let i = 0; i < brokers; i++) {
-    result.brokers.push({ direct: await next(), listener: await next(), controller: await next(), proxy: await next() });
+    result.brokers.push({
+      direct: await next(),
+      listener: await next(),
+      controller: await next(),
+      proxy: await next(),
+    });
   }
   return result;
 }

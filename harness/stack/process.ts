@@ -61,7 +61,9 @@ export async function launch(spec: LaunchSpec): Promise<ManagedProcess> {
       if (buf.includes('\n') && Number.isFinite(n)) resolve(n);
     });
     wrapper.once('error', reject);
-    wrapper.once('exit', () => reject(new StreamproofError('STACK_START_FAILED', `${spec.name}: launcher exited early`)));
+    wrapper.once('exit', () =>
+      reject(new StreamproofError('STACK_START_FAILED', `${spec.name}: launcher exited early`)),
+    );
   });
   const stdin = wrapper.stdin as NodeJS.WritableStream & { unref?: () => void };
   (stdin as unknown as { _handle?: { unref?: () => void } })._handle?.unref?.();

@@ -5,15 +5,15 @@
  * (written last, after an atomic rename of a fully built temp dir). A complete component is used as is: a second run
  * does no network work. Concurrent provisioners serialise on a lock directory. Versions come only from versions.ts.
  */
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { StreamproofError } from '../util/errors.ts';
 import { exec, tail } from '../util/exec.ts';
 import { cacheRoot } from '../util/paths.ts';
 import { type Progress, silent } from '../util/progress.ts';
-import { kafkaMavenArtifacts, toxiproxyGoModule, versions } from './versions.ts';
-import { type JavaRuntime, findJava } from './java.ts';
+import { findJava, type JavaRuntime } from './java.ts';
 import { withLock } from './lock.ts';
+import { kafkaMavenArtifacts, toxiproxyGoModule, versions } from './versions.ts';
 
 export interface ComponentInfo {
   name: string;
@@ -74,7 +74,8 @@ async function provisionInto(
     const tmp = `${dir}.tmp-${process.pid}`;
     rmSync(tmp, { recursive: true, force: true });
     for (const stale of readdirSync(cacheRoot())) {
-      if (stale.startsWith(`${name}-${version}.tmp-`)) rmSync(join(cacheRoot(), stale), { recursive: true, force: true });
+      if (stale.startsWith(`${name}-${version}.tmp-`))
+        rmSync(join(cacheRoot(), stale), { recursive: true, force: true });
     }
     mkdirSync(tmp, { recursive: true });
     const started = Date.now();
@@ -154,7 +155,8 @@ export async function provisionKafka(progress: Progress = silent): Promise<Kafka
     }
     const jars = readdirSync(join(tmp, 'libs'));
     for (const want of [`kafka_2.13-${versions.kafka}.jar`, `kafka-tools-${versions.kafka}.jar`]) {
-      if (!jars.includes(want)) throw new StreamproofError('PROVISION_FAILED', `Kafka provisioning did not yield ${want}`);
+      if (!jars.includes(want))
+        throw new StreamproofError('PROVISION_FAILED', `Kafka provisioning did not yield ${want}`);
     }
     progress({ phase: 'provision', message: `kafka: ${jars.length} jars` });
   });
@@ -169,7 +171,8 @@ export async function provisionToxiproxy(progress: Progress = silent): Promise<T
     const res = await exec('go', ['install', toxiproxyGoModule], {
       env: { ...process.env, GOBIN: join(tmp, 'bin'), GOTOOLCHAIN: 'local', CGO_ENABLED: '0' },
       onLine: (line) => {
-        if (line.startsWith('go: downloading')) progress({ phase: 'provision', message: `toxiproxy: ${line.slice(4)}` });
+        if (line.startsWith('go: downloading'))
+          progress({ phase: 'provision', message: `toxiproxy: ${line.slice(4)}` });
       },
     });
     if (res.code !== 0) {
@@ -223,7 +226,10 @@ export async function provisionRegistry(progress: Progress = silent): Promise<Re
       join(tmp, 'pom.xml'),
       `<project xmlns="http://maven.apache.org/POM/4.0.0"><modelVersion>4.0.0</modelVersion><groupId>streamproof.provision</groupId><artifactId>registry</artifactId><version>${version}</version><packaging>pom</packaging></project>\n`,
     );
-    progress({ phase: 'provision', message: `apicurio-registry ${version}: downloading its distribution (about 160 MB)` });
+    progress({
+      phase: 'provision',
+      message: `apicurio-registry ${version}: downloading its distribution (about 160 MB)`,
+    });
     const res = await exec(
       'mvn',
       [

@@ -17,12 +17,12 @@ import { brokerIds, ensureTopic, roundTrip } from '../kafka/clients.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { stateRoot } from '../util/paths.ts';
 import { type Progress, silent } from '../util/progress.ts';
-import { type BrokerConfig, formatBroker, startBroker } from './kafka.ts';
 import { findJava } from './java.ts';
+import { type BrokerConfig, formatBroker, startBroker } from './kafka.ts';
 import { allocatePorts, type StackPorts } from './ports.ts';
 import type { ManagedProcess } from './process.ts';
 import { provisionKafka, provisionRegistry, provisionToxiproxy } from './provision.ts';
-import { startRegistry, type StartedRegistry } from './registry.ts';
+import { type StartedRegistry, startRegistry } from './registry.ts';
 import { proxyName, type StartedToxiproxy, startToxiproxy } from './toxiproxy.ts';
 import { versions } from './versions.ts';
 import { waitFor } from './wait.ts';
@@ -39,6 +39,8 @@ export interface StackOptions {
   registry?: boolean;
   /** Extra server.properties for every broker. */
   brokerConfig?: Record<string, string | number | boolean>;
+  /** Broker JVM heap, e.g. "1g" (default: 256m initial, 1g max). */
+  brokerHeap?: string;
   progress?: Progress;
   startTimeoutMs?: number;
 }
@@ -130,6 +132,7 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
     classpath: kafkaInstall.classpath,
     java: java.bin,
     overrides: options.brokerConfig,
+    heap: options.brokerHeap,
   }));
 
   const procs = new Map<number, ManagedProcess>();
@@ -144,7 +147,10 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
   };
 
   try {
-    progress({ phase: 'stack', message: `starting ${n} broker(s), toxiproxy${wantRegistry ? ', registry' : ''} in ${dir}` });
+    progress({
+      phase: 'stack',
+      message: `starting ${n} broker(s), toxiproxy${wantRegistry ? ', registry' : ''} in ${dir}`,
+    });
     if (registryInstall) {
       registryStart = startRegistry({
         install: registryInstall,
@@ -183,11 +189,15 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
     progress({ phase: 'stack', message: `${n} broker(s) up; probing through the proxied bootstrap` });
     const probeTopic = '__streamproof_probe';
     await ensureTopic(bootstrap, probeTopic, { partitions: 1, replicas: Math.min(3, n) });
-    await waitFor('a probe record round-trip through toxiproxy', async () => (await roundTrip(proxiedBootstrap, probeTopic, 15_000)) >= 0, {
-      timeoutMs,
-      intervalMs: 500,
-      failFast: deadBroker,
-    });
+    await waitFor(
+      'a probe record round-trip through toxiproxy',
+      async () => (await roundTrip(proxiedBootstrap, probeTopic, 15_000)) >= 0,
+      {
+        timeoutMs,
+        intervalMs: 500,
+        failFast: deadBroker,
+      },
+    );
     if (registryStart) {
       progress({ phase: 'stack', message: 'kafka ready; waiting for the schema registry' });
       registry = await registryStart;
@@ -203,11 +213,18 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
     const handles = new Map<number, BrokerHandle>();
     for (const c of configs) {
       const waitBack = async () => {
-        await waitFor(`broker ${c.id} back in the cluster metadata`, async () => (await brokerIds(bootstrapFor(c.id))).includes(c.id), {
-          timeoutMs,
-          intervalMs: 250,
-          failFast: () => (procs.get(c.id)!.running() ? undefined : `broker ${c.id} exited on restart:\n${procs.get(c.id)!.logTail(25)}`),
-        });
+        await waitFor(
+          `broker ${c.id} back in the cluster metadata`,
+          async () => (await brokerIds(bootstrapFor(c.id))).includes(c.id),
+          {
+            timeoutMs,
+            intervalMs: 250,
+            failFast: () =>
+              procs.get(c.id)!.running()
+                ? undefined
+                : `broker ${c.id} exited on restart:\n${procs.get(c.id)!.logTail(25)}`,
+          },
+        );
       };
       // When broker 1 is down, ask another broker about the cluster.
       const bootstrapFor = (id: number) => {

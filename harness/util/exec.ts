@@ -36,7 +36,9 @@ export function exec(
     child.on('error', (err: NodeJS.ErrnoException) => {
       if (timer) clearTimeout(timer);
       if (err.code === 'ENOENT') {
-        reject(new StreamproofError('MISSING_TOOL', `${cmd} is not installed or not on PATH; run \`streamproof doctor\``));
+        reject(
+          new StreamproofError('MISSING_TOOL', `${cmd} is not installed or not on PATH; run \`streamproof doctor\``),
+        );
       } else reject(err);
     });
     child.on('close', (code, signal) => {

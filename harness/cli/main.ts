@@ -1,0 +1,50 @@
+/**
+ * The `streamproof` command. Exit codes (DESIGN.md): 0 pass, 1 invariant violated, 2 only SLOs breached,
+ * 3 harness or stack failure (verdict unknown), 64 bad usage. Human text on stdout, progress on stderr;
+ * --json prints one JSON document on stdout and progress as JSON lines on stderr.
+ */
+import { runDaemon } from '../stack/daemon.ts';
+import { exitCodeFor, StreamproofError } from '../util/errors.ts';
+import type { Command } from './command.ts';
+import { doctorCommand } from './doctor.ts';
+import { provisionCommand } from './provision-command.ts';
+import { stackCommand } from './stack-command.ts';
+
+const commands: Command[] = [stackCommand, provisionCommand, doctorCommand];
+
+const usage = `usage: streamproof <command>
+
+${commands.map((c) => `  streamproof ${c.usage}`).join('\n')}
+
+exit codes: 0 ok, 1 invariant violated, 2 only SLOs breached, 3 harness/stack failure (verdict unknown), 64 bad usage`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(`${usage}\n`);
+    return name === undefined ? 64 : 0;
+  }
+  if (name === '__stack-daemon') {
+    await runDaemon(JSON.parse(rest[0] ?? '{}'));
+    return -1;
+  }
+  const cmd = commands.find((c) => c.name === name);
+  if (!cmd) throw new StreamproofError('USAGE', `unknown command "${name}"\n${usage}`);
+  return cmd.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err) => {
+    if (err instanceof StreamproofError) {
+      if (process.argv.includes('--json'))
+        process.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+      process.stderr.write(`streamproof: ${err.message}\n`);
+    } else {
+      process.stderr.write(`streamproof: internal error: ${(err as Error)?.stack ?? err}\n`);
+    }
+    process.exitCode = exitCodeFor(err);
+  },
+);

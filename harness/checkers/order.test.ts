@@ -41,6 +41,15 @@ describe('order', () => {
     expect(r.usersOnSeveralPartitions).toEqual(['u']);
   });
 
+  it('with keyAffinity, a user split over partitions is reordered', () => {
+    const h = historyOf([out('0-0', 0, 0, 0), out('0-1', 1, 0, 1)]);
+    const r = checkOrder(h, { keyAffinity: true });
+    expect(r.valid).toBe(false);
+    expect(r.anomalyTypes).toEqual(['reordered']);
+    expect(r.counts.reordered).toBe(1);
+    expect(checkOrder(historyOf([out('0-0', 0, 0, 0), out('0-1', 1, 1, 0)]), { keyAffinity: true }).valid).toBe(true);
+  });
+
   it('is unknown when merged workers both read a partition', () => {
     const a = historyOf([out('0-0', 0, 0)]);
     const b = historyOf([out('0-1', 1, 1)]);

@@ -9,7 +9,8 @@
  *   reorder: it is `duplicated`, reported by exactlyOnce. A gap is never a reorder: it is `lost`.
  * Verdict: false on any reorder; `unknown` when two merged workers both read a partition (their interleaving is
  * unknown) and nothing was found; true otherwise. Records without a key and users split over several partitions
- * are reported as counts (they are keying problems, not order anomalies).
+ * are reported as counts; with `keyAffinity` (the copy contract: every record keeps its key's partition), a user
+ * split over several partitions is `reordered` too, since no consumer can then read that user's events in order.
  */
 
 import type { History, OrderViolation } from '../history/index.ts';
@@ -18,6 +19,8 @@ import { type AnomalyName, type Checker, type CheckerResult, resolveMaxExamples 
 export interface OrderOptions {
   /** Examples kept. Default 20. */
   readonly maxExamples?: number;
+  /** A user's records must all be on one partition (keyed partitioning); a split user is `reordered`. Default false. */
+  readonly keyAffinity?: boolean;
 }
 
 export interface OrderResult extends CheckerResult {
@@ -39,7 +42,8 @@ export function checkOrder(history: History, options: OrderOptions = {}): OrderR
   const store = history.order;
   const split = store.usersOnSeveralPartitions();
   const overlapping = store.overlappingPartitions;
-  const anomalyTypes: AnomalyName[] = store.violationCount > 0 ? ['reordered'] : [];
+  const splitIsAnomaly = options.keyAffinity === true && split.length > 0;
+  const anomalyTypes: AnomalyName[] = store.violationCount > 0 || splitIsAnomaly ? ['reordered'] : [];
   const valid = anomalyTypes.length > 0 ? false : overlapping.length > 0 ? 'unknown' : true;
   return {
     checker: 'order',
@@ -49,9 +53,11 @@ export function checkOrder(history: History, options: OrderOptions = {}): OrderR
       ? {
           reason: `partitions ${overlapping.join(', ')} were read by more than one merged worker; their order cannot be reconstructed`,
         }
-      : {}),
+      : splitIsAnomaly
+        ? { reason: `${split.length} user(s) were written to more than one partition: their order cannot be kept` }
+        : {}),
     counts: {
-      reordered: store.violationCount,
+      reordered: store.violationCount + (splitIsAnomaly ? split.length : 0),
       users: store.userCount(),
       partitions: store.partitions.length,
       usersOnSeveralPartitions: split.length,

@@ -8,9 +8,10 @@ import { exitCodeFor, StreamproofError } from '../util/errors.ts';
 import type { Command } from './command.ts';
 import { doctorCommand } from './doctor.ts';
 import { provisionCommand } from './provision-command.ts';
+import { runCommand } from './run-command.ts';
 import { stackCommand } from './stack-command.ts';
 
-const commands: Command[] = [stackCommand, provisionCommand, doctorCommand];
+const commands: Command[] = [runCommand, stackCommand, provisionCommand, doctorCommand];
 
 const usage = `usage: streamproof <command>
 

@@ -50,9 +50,7 @@ export async function launch(spec: LaunchSpec): Promise<ManagedProcess> {
   } finally {
     closeSync(log);
   }
-  // The wrapper must never keep the harness's event loop alive on its own.
-  wrapper.unref();
-  const fd3 = wrapper.stdio[3] as NodeJS.ReadableStream & { unref?: () => void };
+  const fd3 = wrapper.stdio[3] as NodeJS.ReadableStream;
   const pid = await new Promise<number>((resolve, reject) => {
     let buf = '';
     fd3.on('data', (c: Buffer) => {
@@ -65,9 +63,8 @@ export async function launch(spec: LaunchSpec): Promise<ManagedProcess> {
       reject(new StreamproofError('STACK_START_FAILED', `${spec.name}: launcher exited early`)),
     );
   });
-  const stdin = wrapper.stdin as NodeJS.WritableStream & { unref?: () => void };
-  (stdin as unknown as { _handle?: { unref?: () => void } })._handle?.unref?.();
-  (fd3 as unknown as { _handle?: { unref?: () => void } })._handle?.unref?.();
+  // The pipes stay open (and referenced) for the child's lifetime: the stdin pipe is its lifeline. A harness that
+  // started children keeps running until it stops them, which `await using` makes hard to forget.
   let done = false;
   const exited = new Promise<ExitInfo>((resolve) => {
     wrapper.once('exit', (code, signal) => {
@@ -84,10 +81,14 @@ export async function launch(spec: LaunchSpec): Promise<ManagedProcess> {
     exited,
     running: () => !done && alive(pid),
     signal(sig) {
-      try {
-        process.kill(pid, sig);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+      // The whole process group: lifeline started the command as a group leader (setsid).
+      for (const target of [-pid, pid]) {
+        try {
+          process.kill(target, sig);
+          return;
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+        }
       }
     },
     async stop(graceMs = 10_000) {

@@ -1,0 +1,59 @@
+/**
+ * `streamproof run <scenario> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--json]`
+ */
+import { join } from 'node:path';
+import { StreamproofError } from '../util/errors.ts';
+import { intFlag, parse } from './args.ts';
+import { type Command, output } from './command.ts';
+
+function shellQuote(s: string): string {
+  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  usage: 'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--json]',
+  async run(argv) {
+    const { values, positionals } = parse(
+      argv,
+      {
+        sut: { type: 'string' },
+        contract: { type: 'string' },
+        seed: { type: 'string' },
+        out: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      `streamproof ${runCommand.usage}`,
+    );
+    if (positionals.length !== 1) throw new StreamproofError('USAGE', `run: expected one scenario file, got ${positionals.length}`);
+    const file = positionals[0]!;
+    // Loaded on use: the runner pulls in the whole harness, which `stack` or `doctor` do not need.
+    const { loadScenario, validateScenario } = await import('../runner/scenario.ts');
+    const { runScenario } = await import('../runner/run.ts');
+    const { summaryText } = await import('../runner/result.ts');
+    const loaded = await loadScenario(file);
+    const raw = structuredClone(loaded.raw) as { sut: { command?: string; contract?: string } };
+    if (values.sut !== undefined) raw.sut = { ...raw.sut, command: values.sut as string };
+    if (values.contract !== undefined) {
+      if (!['copy', 'attribution'].includes(values.contract as string)) {
+        throw new StreamproofError('USAGE', `--contract: expected copy or attribution, got "${values.contract}"`);
+      }
+      raw.sut = { ...raw.sut, contract: values.contract as string };
+    }
+    const scenario = validateScenario(raw);
+    const seed = intFlag('seed', values.seed as string | undefined, { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const out = output(!!values.json);
+    const outDir = (values.out as string | undefined) ?? join('out', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const replayBase = [
+      'streamproof run',
+      shellQuote(file),
+      ...(values.sut !== undefined ? ['--sut', shellQuote(values.sut as string)] : []),
+      ...(values.contract !== undefined ? ['--contract', values.contract as string] : []),
+    ].join(' ');
+    const result = await runScenario({ scenario, scenarioFile: file, seed, outDir, progress: out.progress, replayBase });
+    if (out.json) out.data(result);
+    else out.print(summaryText(result));
+    if (result.exitCode !== 0) process.stderr.write(`seed ${result.seed}; replay with: ${result.replay}\n`);
+    return result.exitCode;
+  },
+};

@@ -1,0 +1,160 @@
+/**
+ * The result of a run: plain JSON-serialisable data (reporters only format it). Stable top-level fields:
+ * verdict, exitCode, seed, replay, checkers (per-checker valid), counts, latency, faults (with their real times).
+ */
+import type { ComposedResult, ExactlyOnceResult, LatencyResult, LatencySummary, OrderResult, SchemaResult } from '../checkers/index.ts';
+import type { History } from '../history/index.ts';
+import type { StreamproofError } from '../util/errors.ts';
+import type { Scenario } from './scenario.ts';
+
+export const RESULT_FORMAT = 'streamproof.result/1';
+
+export interface RunResult {
+  format: typeof RESULT_FORMAT;
+  name: string;
+  verdict: 'pass' | 'fail' | 'slo-breach' | 'unknown';
+  exitCode: 0 | 1 | 2 | 3;
+  seed: number;
+  replay: string;
+  startedAt: string;
+  durationSeconds: number;
+  environment: Record<string, string>;
+  scenario: Scenario;
+  counts: {
+    offered: number;
+    acked: number;
+    failed: number;
+    unknown: number;
+    observed: number;
+    lost: number;
+    duplicated: number;
+    unexpected: number;
+    reordered: number;
+    undecodable: number;
+    unknownSeen: number;
+    unknownNotSeen: number;
+  };
+  checkers: Record<string, { valid: boolean | 'unknown'; anomalyTypes: readonly string[]; reason?: string }>;
+  anomalies: { lost: readonly string[]; duplicated: readonly unknown[]; unexpected: readonly unknown[]; reordered: readonly unknown[] };
+  latency: { e2e: LatencySummary | null; ack: LatencySummary | null; series: readonly unknown[]; recovery: readonly unknown[] };
+  throughput: unknown;
+  slo: unknown;
+  faults: { faultId: string; fault: string; target: string | undefined; startedAt: string; healedAt: string | null }[];
+  load: unknown;
+  faultSchedule: unknown;
+  drain: { complete: boolean; waitedMs: number } | null;
+  timeline: Record<string, string>;
+  notes: string[];
+  error: { code: string; message: string } | null;
+  details: ComposedResult | null;
+  files: Record<string, string>;
+}
+
+export function buildResult(x: {
+  scenario: Scenario;
+  seed: number;
+  outDir: string;
+  replay: string;
+  versions: Record<string, string>;
+  timeline: Record<string, number>;
+  finished: number;
+  history: History;
+  composed: ComposedResult | undefined;
+  harnessError: StreamproofError | undefined;
+  load: unknown;
+  faults: unknown;
+  drain: { complete: boolean; waitedMs: number } | undefined;
+  notes: string[];
+  /** Output records the observer read (duplicates and undecodable ones included). */
+  observedRecords: number;
+}): RunResult {
+  const c = x.composed;
+  const eo = c?.results['exactly-once'] as ExactlyOnceResult | undefined;
+  const ord = c?.results.order as OrderResult | undefined;
+  const sch = c?.results.schema as SchemaResult | undefined;
+  const lat = c?.results.latency as LatencyResult | undefined;
+  const outcomes = x.history.outcomes.counts();
+  const verdict = x.harnessError ? 'unknown' : (c?.verdict ?? 'unknown');
+  const exitCode = x.harnessError ? 3 : (c?.exitCode ?? 3);
+  const started = x.timeline.started ?? x.finished;
+  const checkers: RunResult['checkers'] = {};
+  for (const [name, r] of Object.entries(c?.results ?? {})) {
+    checkers[name] = { valid: r.valid, anomalyTypes: r.anomalyTypes, ...(r.reason ? { reason: r.reason } : {}) };
+  }
+  return {
+    format: RESULT_FORMAT,
+    name: x.scenario.name,
+    verdict,
+    exitCode,
+    seed: x.seed,
+    replay: x.replay,
+    startedAt: new Date(started).toISOString(),
+    durationSeconds: (x.finished - started) / 1000,
+    environment: { ...x.versions, platform: `${process.platform}-${process.arch}` },
+    scenario: x.scenario,
+    counts: {
+      offered: outcomes.offered,
+      acked: outcomes.acked,
+      failed: outcomes.failed,
+      unknown: outcomes.unknown + outcomes.unresolved,
+      observed: x.observedRecords,
+      lost: eo?.counts.lost ?? 0,
+      duplicated: eo?.counts.duplicated ?? 0,
+      unexpected: eo?.counts.unexpected ?? 0,
+      reordered: ord?.counts.reordered ?? 0,
+      undecodable: (sch as { counts?: { undecodable?: number } } | undefined)?.counts?.undecodable ?? 0,
+      unknownSeen: eo?.counts.unknownSeen ?? 0,
+      unknownNotSeen: eo?.counts.unknownNotSeen ?? 0,
+    },
+    checkers,
+    anomalies: {
+      lost: eo?.lost ?? [],
+      duplicated: eo?.duplicated ?? [],
+      unexpected: eo?.unexpected ?? [],
+      reordered: [...(ord?.reordered ?? []), ...(ord?.usersOnSeveralPartitions ?? []).map((u) => ({ user: u, reason: 'on several partitions' }))],
+    },
+    latency: { e2e: lat?.e2e ?? null, ack: lat?.ack ?? null, series: lat?.series ?? [], recovery: lat?.recovery ?? [] },
+    throughput: lat?.throughput ?? null,
+    slo: c?.results.slo ?? null,
+    faults: x.history.faults.map((f) => ({
+      faultId: f.faultId,
+      fault: f.fault,
+      target: f.target,
+      startedAt: new Date(f.startedAt).toISOString(),
+      healedAt: f.healedAt === undefined ? null : new Date(f.healedAt).toISOString(),
+    })),
+    load: x.load ?? null,
+    faultSchedule: x.faults ?? null,
+    drain: x.drain ?? null,
+    timeline: Object.fromEntries(Object.entries(x.timeline).map(([k, v]) => [k, new Date(v).toISOString()])),
+    notes: x.notes,
+    error: x.harnessError ? { code: x.harnessError.code, message: x.harnessError.message } : null,
+    details: c ?? null,
+    files: {
+      result: `${x.outDir}/result.json`,
+      history: `${x.outDir}/history.json`,
+      anomalies: `${x.outDir}/anomalies.json`,
+      sutLogs: `${x.outDir}/sut`,
+    },
+  };
+}
+
+/** A few lines for a terminal. */
+export function summaryText(r: RunResult): string {
+  const n = r.counts;
+  const l = r.latency.e2e;
+  const fmt = (v: number | null | undefined) => (v === null || v === undefined ? '-' : `${v.toFixed(1)}ms`);
+  const lines = [
+    `${r.name}: ${r.verdict.toUpperCase()} (exit ${r.exitCode})`,
+    `  offered ${n.offered}  acked ${n.acked}  failed ${n.failed}  unknown ${n.unknown}  observed ${n.observed}`,
+    `  lost ${n.lost}  duplicated ${n.duplicated}  unexpected ${n.unexpected}  reordered ${n.reordered}  undecodable ${n.undecodable}`,
+    `  e2e latency p50 ${fmt(l?.p50Ms)}  p95 ${fmt(l?.p95Ms)}  p99 ${fmt(l?.p99Ms)}  max ${fmt(l?.maxMs)}`,
+    ...Object.entries(r.checkers).map(([k, v]) => `  ${k}: ${v.valid === true ? 'ok' : v.valid === false ? `FAILED ${v.anomalyTypes.join(', ')}` : 'unknown'}${v.reason ? ` (${v.reason})` : ''}`),
+    ...r.faults.map((f) => `  fault ${f.fault}${f.target ? ` on ${f.target}` : ''}: ${f.startedAt} .. ${f.healedAt ?? 'not healed'}`),
+    ...r.notes.map((x) => `  note: ${x}`),
+    ...(r.error ? [`  harness error [${r.error.code}]: ${r.error.message}`] : []),
+    `  seed ${r.seed}; result ${r.files.result}`,
+  ];
+  if (r.exitCode !== 0) lines.push(`  replay: ${r.replay}`);
+  return lines.join('\n');
+}

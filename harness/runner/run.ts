@@ -1,0 +1,215 @@
+/**
+ * The runner: scenario -> stack -> topics -> SUT -> load + faults -> heal -> drain -> checkers -> result.
+ *
+ * Every run is replayable: the seed fixes the events (and any seeded fault times), and the result carries the
+ * command that replays it. Faults are healed in `finally`, whatever happened; the stack and the SUT are children of
+ * this process (lifeline), so even a killed runner leaves nothing behind.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { EVENT_SCHEMAS } from '../../generators/schemas.ts';
+import { type ComposedResult, exactlyOnce, latency, listExactlyOnceAnomalies, order, runCheckers, schema, slo } from '../checkers/index.ts';
+import { healAll, type ProcessTarget, runSchedule, stackFaultContext } from '../faults/index.ts';
+import { History, saveHistory } from '../history/index.ts';
+import { ensureTopic } from '../kafka/clients.ts';
+import { startLoad } from '../load/index.ts';
+import { RegistryClient } from '../registry/client.ts';
+import { type StartedStack, startStack } from '../stack/stack.ts';
+import { versions } from '../stack/versions.ts';
+import { StreamproofError } from '../util/errors.ts';
+import { type Progress, silent } from '../util/progress.ts';
+import { eventDecoder, startObserver } from './observer.ts';
+import { buildResult, type RunResult } from './result.ts';
+import type { Scenario } from './scenario.ts';
+import { type StartedSut, startSut, sutFailed } from './sut.ts';
+import { waitForGroup } from './ready.ts';
+
+export interface RunOptions {
+  scenario: Scenario;
+  /** The scenario file, for the replay command. */
+  scenarioFile?: string;
+  seed?: number;
+  outDir: string;
+  progress?: Progress;
+  /** Use this stack instead of starting one (tests share a stack between runs). */
+  stack?: StartedStack;
+  /** The argv that replays this run (without --seed); default `streamproof run <file>`. */
+  replayBase?: string;
+}
+
+export async function runScenario(opts: RunOptions): Promise<RunResult> {
+  const sc = opts.scenario;
+  const progress = opts.progress ?? silent;
+  const seed = opts.seed ?? sc.events.seed;
+  const outDir = resolve(opts.outDir);
+  mkdirSync(outDir, { recursive: true });
+  const started = Date.now();
+  const runId = `${sc.name}-${seed}-${started.toString(36)}`;
+  const history = new History();
+  const notes: string[] = [];
+  let stack = opts.stack;
+  const ownStack = !stack;
+  let sut: StartedSut | undefined;
+  let observer: Awaited<ReturnType<typeof startObserver>> | undefined;
+  let composed: ComposedResult | undefined;
+  let harnessError: StreamproofError | undefined;
+  let loadSummary: unknown;
+  let faultReport: unknown;
+  let drained: { complete: boolean; waitedMs: number } | undefined;
+  const timeline: Record<string, number> = { started };
+  let observedRecords = 0;
+  try {
+    if (!stack) {
+      progress({ phase: 'run', message: `starting a ${sc.stack.brokers}-broker stack` });
+      stack = await startStack({ brokers: sc.stack.brokers, registry: sc.stack.registry, dir: join(outDir, 'stack'), progress });
+    }
+    timeline.stackReady = Date.now();
+    const inputTopic = `${sc.topics.input}`;
+    const outputTopic = `${sc.topics.output}`;
+    // Fresh topics per run would hide nothing but would leave clutter; a run owns its topics by name, so a reused
+    // stack gets run-scoped names.
+    const topicSuffix = ownStack ? '' : `.${runId}`;
+    const input = `${inputTopic}${topicSuffix}`;
+    const output = `${outputTopic}${topicSuffix}`;
+    for (const t of [input, output]) {
+      await ensureTopic(stack.bootstrap, t, { partitions: sc.stack.partitions, replicas: sc.stack.replicationFactor });
+    }
+    let schemaId = 0;
+    const versionOf = new Map<number, 1 | 2 | 3>();
+    if (sc.events.format === 'avro') {
+      if (!stack.registryUrl) throw new StreamproofError('USAGE', 'events.format "avro" needs the schema registry (stack.registry: true)');
+      const reg = new RegistryClient(stack.registryUrl);
+      schemaId = await reg.register(`${input}-value`, EVENT_SCHEMAS[sc.events.schemaVersion]);
+      versionOf.set(schemaId, sc.events.schemaVersion);
+    }
+
+    progress({ phase: 'run', message: `starting the SUT: ${sc.sut.command} (${sc.sut.instances} instance(s))` });
+    sut = await startSut({
+      command: sc.sut.command,
+      instances: sc.sut.instances,
+      env: {
+        bootstrap: stack.proxiedBootstrap,
+        inputTopic: input,
+        outputTopic: output,
+        groupId: `sut-${runId}`,
+        transactionalId: `sut-${runId}`,
+        registryUrl: stack.registryUrl,
+        lakeDir: join(outDir, 'lake'),
+      },
+      extraEnv: sc.sut.env,
+      cwd: sc.sut.cwd,
+      logDir: join(outDir, 'sut'),
+    });
+    const theSut = sut;
+    if (sc.sut.ready === 'group') {
+      await waitForGroup(stack.bootstrap, `sut-${runId}`, input, sc.stack.partitions, {
+        timeoutMs: sc.sut.readyTimeoutMs,
+        failFast: () => {
+          const dead = theSut.instances.find((i) => !i.running());
+          return dead ? sutFailed(dead, 'exited before it was ready') : undefined;
+        },
+      });
+    }
+    timeline.sutReady = Date.now();
+
+    observer = await startObserver({
+      bootstrap: stack.bootstrap,
+      topic: output,
+      history,
+      decode: eventDecoder(sc.events.format, (id) => versionOf.get(id)),
+    });
+
+    const ctx = stackFaultContext(stack, () => theSut.instances as readonly ProcessTarget[]);
+    const loadStart = Date.now() + 200;
+    timeline.loadStart = loadStart;
+    progress({ phase: 'run', message: `load: ${describeStages(sc)} for ${sc.load.durationMs / 1000} s, ${sc.faults.length} fault(s)` });
+    const abort = new AbortController();
+    const schedule = runSchedule(sc.faults, ctx, {
+      start: loadStart,
+      seed,
+      durationMs: sc.load.durationMs,
+      record: (r) => history.record(r),
+      signal: abort.signal,
+    });
+    try {
+      const load = startLoad({
+        bootstrap: stack.bootstrap,
+        topic: input,
+        history,
+        startAt: loadStart,
+        stages: sc.load.stages.map((s) => ({ durationMs: s.durationMs, from: s.from, to: s.to })),
+        producers: sc.load.producers,
+        acksTimeoutMs: sc.load.acksTimeoutMs,
+        generator: { seed, users: sc.events.users, format: sc.events.format, schemaId, schemaVersion: sc.events.schemaVersion },
+        progress,
+      });
+      loadSummary = await load.done;
+      timeline.loadEnd = Date.now();
+      faultReport = await schedule;
+    } finally {
+      abort.abort();
+      await schedule.catch(() => undefined);
+      await healAll(ctx).catch((err: unknown) => notes.push(`healAll: ${(err as Error).message}`));
+      timeline.healed = Date.now();
+    }
+
+    progress({ phase: 'run', message: `draining: waiting for the output to be quiet for ${sc.drain.quietMs} ms` });
+    const drainStart = Date.now();
+    const complete = await observer.waitQuiet(sc.drain.quietMs, drainStart + sc.drain.timeoutMs);
+    history.record({ kind: 'drain', time: Date.now(), complete });
+    drained = { complete, waitedMs: Date.now() - drainStart };
+    timeline.drained = Date.now();
+
+    const crashed = sut.instances.flatMap((i) => i.unexpectedExits.map((e) => `${i.name} exited by itself (code ${e.code}, signal ${e.signal})`));
+    notes.push(...crashed);
+  } catch (err) {
+    harnessError =
+      err instanceof StreamproofError ? err : new StreamproofError('INTERNAL', `the run failed: ${(err as Error)?.stack ?? err}`);
+  } finally {
+    observedRecords = observer?.count ?? 0;
+    await observer?.stop().catch(() => undefined);
+    await sut?.stop().catch(() => undefined);
+    if (ownStack) await stack?.stop().catch(() => undefined);
+  }
+
+  if (!harnessError) {
+    composed = runCheckers(history, [
+      exactlyOnce(),
+      order({ keyAffinity: sc.sut.contract === 'copy' }),
+      schema(),
+      latency(),
+      slo(sc.slo),
+    ]);
+    const lists = listExactlyOnceAnomalies(history);
+    writeFileSync(join(outDir, 'anomalies.json'), `${JSON.stringify(lists, null, 1)}\n`);
+  }
+  saveHistory(join(outDir, 'history.json'), history);
+  const result = buildResult({
+    scenario: sc,
+    seed,
+    outDir,
+    replay: replayCommand(opts, seed),
+    versions: { kafka: versions.kafka, toxiproxy: versions.toxiproxy, node: process.versions.node },
+    timeline,
+    finished: Date.now(),
+    history,
+    composed,
+    harnessError,
+    load: loadSummary,
+    faults: faultReport,
+    drain: drained,
+    notes,
+    observedRecords: observedRecords,
+  });
+  writeFileSync(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}
+
+function describeStages(sc: Scenario): string {
+  return sc.load.stages.map((s) => (s.from === s.to ? `${s.from}/s` : `${s.from}->${s.to}/s`)).join(', ');
+}
+
+function replayCommand(opts: RunOptions, seed: number): string {
+  const base = opts.replayBase ?? `streamproof run ${opts.scenarioFile ?? `<scenario ${opts.scenario.name}>`}`;
+  return `${base} --seed ${seed}`;
+}

@@ -1,0 +1,210 @@
+/**
+ * Scenarios: plain typed data (stack + SUT + events + load + faults + SLOs), validated once into a resolved form
+ * with every default filled in. Errors name the path (`faults[2].at: expected a duration like "10s"`), exit 64.
+ *
+ * A scenario is written as JSON or as a `.ts` file whose default export is `defineScenario({...})`.
+ */
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CheckerError } from '../checkers/errors.ts';
+import { parseThresholds, type SloSpec } from '../checkers/threshold.ts';
+import { type FaultSpec, validateFault } from '../faults/index.ts';
+import { parseDuration } from '../util/duration.ts';
+import { StreamproofError } from '../util/errors.ts';
+import { arr, bool, fail, int, num, obj, str } from './validate.ts';
+
+export const CONTRACTS = ['copy', 'attribution'] as const;
+export type Contract = (typeof CONTRACTS)[number];
+export type Duration = string | number;
+
+/** What a scenario author writes. Durations are strings like "20s" or milliseconds. */
+export interface ScenarioInput {
+  name: string;
+  description?: string;
+  sut: {
+    /** A shell command run with the SUT env contract, or "reference" for the bundled attribution pipeline. */
+    command: string;
+    contract: Contract;
+    instances?: number;
+    env?: Record<string, string>;
+    cwd?: string;
+    /** How to know the SUT is ready: its consumer group owns every input partition (default), or not at all. */
+    ready?: 'group' | 'none';
+    readyTimeout?: Duration;
+  };
+  stack?: { brokers?: 1 | 3; partitions?: number; replicationFactor?: number; registry?: boolean };
+  topics?: { input?: string; output?: string };
+  events?: { format?: 'json' | 'avro'; users?: number; seed?: number; schemaVersion?: 1 | 2 | 3 };
+  load: {
+    rate?: number;
+    duration?: Duration;
+    /** Ramp, steady, spike: each stage a duration and a rate, or a linear ramp from one rate to another. */
+    stages?: { duration: Duration; rate?: number; from?: number; to?: number }[];
+    producers?: number;
+    acksTimeout?: Duration;
+  };
+  faults?: Record<string, unknown>[];
+  slo?: SloSpec;
+  drain?: { quiet?: Duration; timeout?: Duration };
+}
+
+export interface Stage {
+  durationMs: number;
+  /** Rate at the start and at the end of the stage (equal for a steady stage). */
+  from: number;
+  to: number;
+}
+
+export interface Scenario {
+  name: string;
+  description: string;
+  sut: {
+    command: string;
+    contract: Contract;
+    instances: number;
+    env: Record<string, string>;
+    cwd: string | undefined;
+    ready: 'group' | 'none';
+    readyTimeoutMs: number;
+  };
+  stack: { brokers: 1 | 3; partitions: number; replicationFactor: number; registry: boolean };
+  topics: { input: string; output: string };
+  events: { format: 'json' | 'avro'; users: number; seed: number; schemaVersion: 1 | 2 | 3 };
+  load: { stages: Stage[]; durationMs: number; producers: number; acksTimeoutMs: number };
+  faults: FaultSpec[];
+  slo: SloSpec;
+  drain: { quietMs: number; timeoutMs: number };
+}
+
+export function defineScenario(s: ScenarioInput): ScenarioInput {
+  return s;
+}
+
+const TOPIC = /^[a-zA-Z0-9._-]{1,200}$/;
+
+export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
+  const o = obj(raw, path, ['name', 'description', 'sut', 'stack', 'topics', 'events', 'load', 'faults', 'slo', 'drain', '$schema']);
+  const name = str(o.name, `${path}.name`, { pattern: /^[a-zA-Z0-9._-]+$/ });
+
+  const s = obj(o.sut, `${path}.sut`, ['command', 'contract', 'instances', 'env', 'cwd', 'ready', 'readyTimeout']);
+  const env: Record<string, string> = {};
+  if (s.env !== undefined) {
+    const e = obj(s.env, `${path}.sut.env`, Object.keys(s.env as object));
+    for (const [k, v] of Object.entries(e)) env[k] = str(v, `${path}.sut.env.${k}`);
+  }
+  const sut = {
+    command: str(s.command, `${path}.sut.command`),
+    contract: str(s.contract, `${path}.sut.contract`, { oneOf: CONTRACTS }) as Contract,
+    instances: int(s.instances, `${path}.sut.instances`, { min: 1, max: 16, def: 1 }),
+    env,
+    cwd: s.cwd === undefined ? undefined : str(s.cwd, `${path}.sut.cwd`),
+    ready: (s.ready === undefined ? 'group' : str(s.ready, `${path}.sut.ready`, { oneOf: ['group', 'none'] })) as 'group' | 'none',
+    readyTimeoutMs: s.readyTimeout === undefined ? 60_000 : parseDuration(s.readyTimeout, `${path}.sut.readyTimeout`),
+  };
+
+  const st = obj(o.stack ?? {}, `${path}.stack`, ['brokers', 'partitions', 'replicationFactor', 'registry']);
+  const brokers = int(st.brokers, `${path}.stack.brokers`, { oneOf: [1, 3], def: 1 }) as 1 | 3;
+  const stack = {
+    brokers,
+    partitions: int(st.partitions, `${path}.stack.partitions`, { min: 1, max: 1000, def: 6 }),
+    replicationFactor: int(st.replicationFactor, `${path}.stack.replicationFactor`, { min: 1, max: brokers, def: brokers }),
+    registry: bool(st.registry, `${path}.stack.registry`, true),
+  };
+
+  const t = obj(o.topics ?? {}, `${path}.topics`, ['input', 'output']);
+  const topics = {
+    input: t.input === undefined ? 'events' : str(t.input, `${path}.topics.input`, { pattern: TOPIC }),
+    output: t.output === undefined ? (sut.contract === 'attribution' ? 'attributions' : 'events-out') : str(t.output, `${path}.topics.output`, { pattern: TOPIC }),
+  };
+  if (topics.input === topics.output) fail(`${path}.topics.output`, 'a topic other than the input topic', topics.output);
+
+  const ev = obj(o.events ?? {}, `${path}.events`, ['format', 'users', 'seed', 'schemaVersion']);
+  const events = {
+    format: (ev.format === undefined ? 'json' : str(ev.format, `${path}.events.format`, { oneOf: ['json', 'avro'] })) as 'json' | 'avro',
+    users: int(ev.users, `${path}.events.users`, { min: 1, max: 10_000_000, def: 1000 }),
+    seed: int(ev.seed, `${path}.events.seed`, { min: 0, max: Number.MAX_SAFE_INTEGER, def: 1 }),
+    schemaVersion: int(ev.schemaVersion, `${path}.events.schemaVersion`, { oneOf: [1, 2, 3], def: 3 }) as 1 | 2 | 3,
+  };
+  if (events.format === 'avro' && !stack.registry) fail(`${path}.stack.registry`, 'true when events.format is "avro"', false);
+
+  const l = obj(o.load, `${path}.load`, ['rate', 'duration', 'stages', 'producers', 'acksTimeout']);
+  let stages: Stage[];
+  if (l.stages !== undefined) {
+    if (l.rate !== undefined || l.duration !== undefined) fail(`${path}.load`, 'either rate + duration or stages, not both', Object.keys(l));
+    stages = arr(l.stages, `${path}.load.stages`).map((raw, i) => {
+      const p = `${path}.load.stages[${i}]`;
+      const so = obj(raw, p, ['duration', 'rate', 'from', 'to']);
+      const durationMs = parseDuration(so.duration, `${p}.duration`);
+      if (so.rate !== undefined) {
+        if (so.from !== undefined || so.to !== undefined) fail(p, 'either rate or from + to', Object.keys(so));
+        const r = num(so.rate, `${p}.rate`, { min: 0 });
+        return { durationMs, from: r, to: r };
+      }
+      return { durationMs, from: num(so.from, `${p}.from`, { min: 0 }), to: num(so.to, `${p}.to`, { min: 0 }) };
+    });
+    if (stages.length === 0) fail(`${path}.load.stages`, 'at least one stage', []);
+  } else {
+    const rate = num(l.rate, `${path}.load.rate`, { min: 0, exclusiveMin: true });
+    stages = [{ durationMs: parseDuration(l.duration, `${path}.load.duration`), from: rate, to: rate }];
+  }
+  const load = {
+    stages,
+    durationMs: stages.reduce((a, st2) => a + st2.durationMs, 0),
+    producers: int(l.producers, `${path}.load.producers`, { min: 1, max: 64, def: 1 }),
+    acksTimeoutMs: l.acksTimeout === undefined ? 30_000 : parseDuration(l.acksTimeout, `${path}.load.acksTimeout`),
+  };
+  if (load.durationMs <= 0) fail(`${path}.load.duration`, 'a positive duration', load.durationMs);
+
+  const faults = arr(o.faults, `${path}.faults`, { optional: true }).map((f, i) => validateFault(f, `${path}.faults[${i}]`));
+
+  const slo = (o.slo ?? {}) as SloSpec;
+  if (typeof slo !== 'object' || slo === null || Array.isArray(slo)) fail(`${path}.slo`, 'an object of metric: [expressions]', slo);
+  try {
+    parseThresholds(slo, `${path}.slo`);
+  } catch (err) {
+    if (err instanceof CheckerError) throw new StreamproofError('INVALID_SCENARIO', err.message, { path: `${path}.slo` });
+    throw err;
+  }
+
+  const d = obj(o.drain ?? {}, `${path}.drain`, ['quiet', 'timeout']);
+  const drain = {
+    quietMs: d.quiet === undefined ? 5000 : parseDuration(d.quiet, `${path}.drain.quiet`),
+    timeoutMs: d.timeout === undefined ? 120_000 : parseDuration(d.timeout, `${path}.drain.timeout`),
+  };
+
+  return {
+    name,
+    description: o.description === undefined ? '' : str(o.description, `${path}.description`),
+    sut,
+    stack,
+    topics,
+    events,
+    load,
+    faults,
+    slo,
+    drain,
+  };
+}
+
+/** Reads a `.json` or `.ts`/`.js` scenario file and validates it. */
+export async function loadScenario(file: string): Promise<{ scenario: Scenario; raw: unknown; file: string }> {
+  const abs = resolve(file);
+  let raw: unknown;
+  try {
+    if (abs.endsWith('.json')) {
+      raw = JSON.parse(readFileSync(abs, 'utf8'));
+    } else if (/\.(ts|mts|js|mjs)$/.test(abs)) {
+      raw = ((await import(pathToFileURL(abs).href)) as { default?: unknown }).default;
+      if (raw === undefined) throw new StreamproofError('INVALID_SCENARIO', `${file}: no default export (export default defineScenario({...}))`);
+    } else {
+      throw new StreamproofError('USAGE', `${file}: a scenario is a .json, .ts or .js file`);
+    }
+  } catch (err) {
+    if (err instanceof StreamproofError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ERR_MODULE_NOT_FOUND') throw new StreamproofError('USAGE', `${file}: no such scenario file`);
+    throw new StreamproofError('INVALID_SCENARIO', `${file}: ${(err as Error).message}`);
+  }
+  return { scenario: validateScenario(raw), raw, file: abs };
+}

@@ -1,0 +1,134 @@
+/**
+ * What faults act on, as a small interface: the Toxiproxy client (network faults), the broker ids (to name their
+ * proxies `broker-<id>`), and the processes a target names (process faults). The stack provides brokers; the runner
+ * provides SUT instances. Tests provide fakes.
+ */
+import type { BrokerHandle, StartedStack } from '../stack/stack.ts';
+import { proxyName } from '../stack/toxiproxy.ts';
+import { FaultError } from './errors.ts';
+import type { ParsedTarget, ProcessSelector } from './spec.ts';
+
+/** A process a fault can crash, freeze and bring back. A BrokerHandle is one (see `brokerProcess`). */
+export interface ProcessTarget {
+  /** As targets name it: `broker:2`, `sut:0`. */
+  readonly name: string;
+  running(): boolean;
+  /** SIGKILL; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** SIGSTOP. */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+  /** Start it again (no-op when running); resolves when it serves again. */
+  start(): Promise<void>;
+  /** Clean stop (SIGTERM); resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
+/** The toxic body Toxiproxy takes. */
+export interface ToxicBody {
+  name: string;
+  type: string;
+  stream: 'upstream' | 'downstream';
+  toxicity: number;
+  attributes: Record<string, number>;
+}
+
+/** The part of toxiproxy-node-client's `Proxy` faults use. */
+export interface ToxiproxyProxy {
+  readonly name: string;
+  readonly listen: string;
+  readonly upstream: string;
+  readonly enabled: boolean;
+  update(body: { enabled: boolean; listen: string; upstream: string }): Promise<unknown>;
+  addToxic(body: ToxicBody): Promise<unknown>;
+  getToxic(name: string): Promise<{ remove(): Promise<void> }>;
+}
+
+/** The part of toxiproxy-node-client's `Toxiproxy` faults use. */
+export interface ToxiproxyClient {
+  get(name: string): Promise<ToxiproxyProxy>;
+  /** POST /reset: every proxy enabled, every toxic removed. */
+  reset(): Promise<void>;
+}
+
+export interface FaultContext {
+  readonly toxiproxy: ToxiproxyClient;
+  /** The brokers of the stack; broker N sits behind proxy `broker-N`. */
+  readonly brokerIds: readonly number[];
+  /** The processes a process target names; throws FaultError `FAULT_UNKNOWN_TARGET` when there are none. */
+  processes(target: ProcessSelector): ProcessTarget[];
+}
+
+/** The proxy names of a connection target. */
+export function proxiesOf(target: Extract<ParsedTarget, { type: 'connection' }>, ctx: FaultContext): string[] {
+  if (target.brokerId === 'all') return ctx.brokerIds.map(proxyName);
+  if (!ctx.brokerIds.includes(target.brokerId)) {
+    throw new FaultError(
+      'FAULT_UNKNOWN_TARGET',
+      `sut->broker:${target.brokerId}: no such broker (this stack has ${ctx.brokerIds.join(', ')})`,
+    );
+  }
+  return [proxyName(target.brokerId)];
+}
+
+/** A broker as a process target named `broker:<id>`. */
+export function brokerProcess(h: BrokerHandle): ProcessTarget {
+  return {
+    name: `broker:${h.id}`,
+    running: () => h.running(),
+    kill: () => h.kill(),
+    pause: () => h.pause(),
+    resume: () => h.resume(),
+    start: () => h.start(),
+    stop: () => h.stop(),
+  };
+}
+
+/**
+ * The context for a started stack. `sut` returns the SUT instances (index = instance number, 0-based, named
+ * `sut:<i>`); the runner passes it once it has started them. It is asked each time, so restarted instances are seen.
+ */
+export function stackFaultContext(stack: StartedStack, sut: () => readonly ProcessTarget[] = () => []): FaultContext {
+  const brokerIds = stack.status().kafka.brokers.map((b) => b.id);
+  return {
+    toxiproxy: stack.toxiproxy,
+    brokerIds,
+    processes(target) {
+      if (target.role === 'broker') {
+        if (!brokerIds.includes(target.id)) {
+          throw new FaultError(
+            'FAULT_UNKNOWN_TARGET',
+            `broker:${target.id}: no such broker (this stack has ${brokerIds.join(', ')})`,
+          );
+        }
+        return [brokerProcess(stack.broker(target.id))];
+      }
+      const all = sut();
+      if (target.instance === 'all') {
+        if (all.length === 0) throw new FaultError('FAULT_UNKNOWN_TARGET', 'sut: no SUT instance is running');
+        return [...all];
+      }
+      const one = all[target.instance];
+      if (!one) {
+        throw new FaultError(
+          'FAULT_UNKNOWN_TARGET',
+          `sut:${target.instance}: no such SUT instance (${all.length} instance(s): sut:0..sut:${all.length - 1})`,
+        );
+      }
+      return [one];
+    },
+  };
+}
+
+/** Every process a fault may have touched: every broker and every SUT instance (for healAll). */
+export function everyProcess(ctx: FaultContext): ProcessTarget[] {
+  const out: ProcessTarget[] = [];
+  for (const id of ctx.brokerIds) out.push(...ctx.processes({ type: 'process', role: 'broker', id }));
+  try {
+    out.push(...ctx.processes({ type: 'process', role: 'sut', instance: 'all' }));
+  } catch (err) {
+    if (!(err instanceof FaultError && err.code === 'FAULT_UNKNOWN_TARGET')) throw err;
+  }
+  return out;
+}

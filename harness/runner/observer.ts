@@ -106,10 +106,13 @@ export async function startObserver(opts: {
       return lastRecordAt;
     },
     async waitQuiet(quietMs, deadline) {
+      // Quiet is measured from the later of the last record and this call: a pipeline that has written nothing
+      // yet still gets the whole quiet period to start.
+      const since = Date.now();
       for (;;) {
         if (failure) throw failure;
         const now = Date.now();
-        if (now - lastRecordAt >= quietMs) return true;
+        if (now - Math.max(lastRecordAt, since) >= quietMs) return true;
         if (now >= deadline) return false;
         await new Promise((r) => setTimeout(r, Math.min(100, quietMs)));
       }

@@ -120,35 +120,37 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     });
 
     const ctx = stackFaultContext(stack, () => theSut.instances as readonly ProcessTarget[]);
-    const loadStart = Date.now() + 200;
-    timeline.loadStart = loadStart;
     progress({ phase: 'run', message: `load: ${describeStages(sc)} for ${sc.load.durationMs / 1000} s, ${sc.faults.length} fault(s)` });
     const abort = new AbortController();
-    const schedule = runSchedule(sc.faults, ctx, {
-      start: loadStart,
-      seed,
-      durationMs: sc.load.durationMs,
-      record: (r) => history.record(r),
-      signal: abort.signal,
-    });
+    let schedule: ReturnType<typeof runSchedule> | undefined;
     try {
+      // The harness's load stands for the event sources: it writes on the direct path, so a fault on the SUT's
+      // connections (sut->kafka) hits the pipeline, not the traffic offered to it.
       const load = startLoad({
         bootstrap: stack.bootstrap,
         topic: input,
         history,
-        startAt: loadStart,
-        stages: sc.load.stages.map((s) => ({ durationMs: s.durationMs, from: s.from, to: s.to })),
+        stages: sc.load.stages.map((s) => ({ duration: s.durationMs, rate: s.from, endRate: s.to })),
         producers: sc.load.producers,
         acksTimeoutMs: sc.load.acksTimeoutMs,
         generator: { seed, users: sc.events.users, format: sc.events.format, schemaId, schemaVersion: sc.events.schemaVersion },
         progress,
+      });
+      const { startTime } = await load.ready;
+      timeline.loadStart = startTime;
+      schedule = runSchedule(sc.faults, ctx, {
+        start: startTime,
+        seed,
+        durationMs: sc.load.durationMs,
+        record: (r) => history.record(r),
+        signal: abort.signal,
       });
       loadSummary = await load.done;
       timeline.loadEnd = Date.now();
       faultReport = await schedule;
     } finally {
       abort.abort();
-      await schedule.catch(() => undefined);
+      await schedule?.catch(() => undefined);
       await healAll(ctx).catch((err: unknown) => notes.push(`healAll: ${(err as Error).message}`));
       timeline.healed = Date.now();
     }

@@ -51,7 +51,7 @@ describe('copy contract under kill -9', () => {
   });
 
   it('auto-commit without transactions is caught: exit 1 with duplicated or lost', async () => {
-    const r = await runScenario({ scenario: scenario('autocommit'), outDir: join(out, 'autocommit'), stack });
+    const r = await runScenario({ scenario: scenario('autocommit', { COPIER_WORK_MS: '150' }), outDir: join(out, 'autocommit'), stack });
     expect(r.error).toBeNull();
     expect(r.exitCode).toBe(1);
     expect(r.counts.lost + r.counts.duplicated).toBeGreaterThan(0);

@@ -14,7 +14,8 @@ import { describe, expect, it } from 'vitest';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'streamproof.js');
-const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api')).href;
+// The ESM entry of tsx's register API (require.resolve finds its CommonJS twin).
+const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
 
 const issueScenario = {
   name: 'copy-kill',

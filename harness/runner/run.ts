@@ -15,6 +15,7 @@ import { ensureTopic } from '../kafka/clients.ts';
 import { startLoad } from '../load/index.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { type StartedStack, startStack } from '../stack/stack.ts';
+import { alive } from '../stack/process.ts';
 import { versions } from '../stack/versions.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
@@ -153,6 +154,17 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       await schedule?.catch(() => undefined);
       await healAll(ctx).catch((err: unknown) => notes.push(`healAll: ${(err as Error).message}`));
       timeline.healed = Date.now();
+    }
+
+    // The stack itself must have survived: a dead Toxiproxy took every SUT connection with it, a dead broker is not
+    // a fault we injected. Either way the run says nothing about the pipeline: verdict unknown.
+    const st = stack.status();
+    if (!alive(st.toxiproxy.pid)) {
+      throw new StreamproofError('STACK_START_FAILED', `toxiproxy (pid ${st.toxiproxy.pid}) died during the run; see ${join(st.dir, 'toxiproxy.log')}`);
+    }
+    const deadBrokers = st.kafka.brokers.filter((b) => !b.running);
+    if (deadBrokers.length) {
+      throw new StreamproofError('STACK_START_FAILED', `broker(s) ${deadBrokers.map((b) => b.id).join(', ')} died during the run; see ${deadBrokers[0]!.log}`);
     }
 
     progress({ phase: 'run', message: `draining: waiting for the output to be quiet for ${sc.drain.quietMs} ms` });

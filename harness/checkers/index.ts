@@ -85,3 +85,11 @@ export function standardCheckers(
   const ex = options.maxExamples === undefined ? {} : { maxExamples: options.maxExamples };
   return [exactlyOnce(ex), order(ex), schema(ex), latency(options.latency), slo(options.slos ?? {})];
 }
+export {
+  type AttributionOptions as AttributionCheckOptions,
+  type AttributionResult,
+  attribution,
+  checkAttribution,
+  type ExpectedAttribution,
+  type ObservedAttribution,
+} from './attribution.ts';

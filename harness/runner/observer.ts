@@ -18,7 +18,8 @@ export interface DecodedEvent {
   sentAt: number;
 }
 
-export type Decoder = (value: Buffer) => DecodedEvent;
+/** Decodes an output value; `null` means the caller keeps the record itself (nothing goes to the history yet). */
+export type Decoder = (value: Buffer, meta: { key: string | undefined; partition: number; offset: number; time: number }) => DecodedEvent | null;
 
 /** Decoder for the copy contract: values are the generator's events, JSON or Confluent-framed Avro. */
 export function eventDecoder(format: 'json' | 'avro', versionOfSchemaId: (id: number) => 1 | 2 | 3 | undefined): Decoder {
@@ -77,8 +78,8 @@ export async function startObserver(opts: {
     const key = m.key ? (m.key as Buffer).toString('utf8') : undefined;
     const offset = Number(m.offset);
     try {
-      const e = opts.decode(value);
-      h.record({ kind: 'observed', time: now, eventId: e.eventId, key, partition: m.partition, offset, userSeq: e.userSeq, sentAt: e.sentAt });
+      const e = opts.decode(value, { key, partition: m.partition, offset, time: now });
+      if (e) h.record({ kind: 'observed', time: now, eventId: e.eventId, key, partition: m.partition, offset, userSeq: e.userSeq, sentAt: e.sentAt });
     } catch (err) {
       h.record({
         kind: 'observed',

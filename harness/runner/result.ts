@@ -2,7 +2,7 @@
  * The result of a run: plain JSON-serialisable data (reporters only format it). Stable top-level fields:
  * verdict, exitCode, seed, replay, checkers (per-checker valid), counts, latency, faults (with their real times).
  */
-import type { ComposedResult, ExactlyOnceResult, LatencyResult, LatencySummary, OrderResult, SchemaResult } from '../checkers/index.ts';
+import type { AttributionResult, ComposedResult, ExactlyOnceResult, LatencyResult, LatencySummary, OrderResult, SchemaResult } from '../checkers/index.ts';
 import type { History } from '../history/index.ts';
 import type { StreamproofError } from '../util/errors.ts';
 import type { Scenario } from './scenario.ts';
@@ -70,6 +70,7 @@ export function buildResult(x: {
 }): RunResult {
   const c = x.composed;
   const eo = c?.results['exactly-once'] as ExactlyOnceResult | undefined;
+  const attr = c?.results.attribution as AttributionResult | undefined;
   const ord = c?.results.order as OrderResult | undefined;
   const sch = c?.results.schema as SchemaResult | undefined;
   const lat = c?.results.latency as LatencyResult | undefined;
@@ -98,9 +99,9 @@ export function buildResult(x: {
       failed: outcomes.failed,
       unknown: outcomes.unknown + outcomes.unresolved,
       observed: x.observedRecords,
-      lost: eo?.counts.lost ?? 0,
-      duplicated: eo?.counts.duplicated ?? 0,
-      unexpected: eo?.counts.unexpected ?? 0,
+      lost: eo?.counts.lost ?? attr?.counts.lost ?? 0,
+      duplicated: eo?.counts.duplicated ?? attr?.counts.duplicated ?? 0,
+      unexpected: eo?.counts.unexpected ?? attr?.counts.unexpected ?? 0,
       reordered: ord?.counts.reordered ?? 0,
       undecodable: (sch as { counts?: { undecodable?: number } } | undefined)?.counts?.undecodable ?? 0,
       unknownSeen: eo?.counts.unknownSeen ?? 0,
@@ -108,9 +109,9 @@ export function buildResult(x: {
     },
     checkers,
     anomalies: {
-      lost: eo?.lost ?? [],
-      duplicated: eo?.duplicated ?? [],
-      unexpected: eo?.unexpected ?? [],
+      lost: eo?.lost ?? attr?.lost ?? [],
+      duplicated: eo?.duplicated ?? attr?.duplicated ?? [],
+      unexpected: eo?.unexpected ?? attr?.unexpected ?? [],
       reordered: [...(ord?.reordered ?? []), ...(ord?.usersOnSeveralPartitions ?? []).map((u) => ({ user: u, reason: 'on several partitions' }))],
     },
     latency: { e2e: lat?.e2e ?? null, ack: lat?.ack ?? null, series: lat?.series ?? [], recovery: lat?.recovery ?? [] },

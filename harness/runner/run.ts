@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EVENT_SCHEMAS } from '../../generators/schemas.ts';
-import { type ComposedResult, exactlyOnce, latency, listExactlyOnceAnomalies, order, runCheckers, schema, slo } from '../checkers/index.ts';
+import { attribution, type ComposedResult, exactlyOnce, latency, listExactlyOnceAnomalies, order, runCheckers, schema, slo } from '../checkers/index.ts';
 import { healAll, type ProcessTarget, runSchedule, stackFaultContext } from '../faults/index.ts';
 import { History, saveHistory } from '../history/index.ts';
 import { ensureTopic } from '../kafka/clients.ts';
@@ -19,7 +19,9 @@ import { alive } from '../stack/process.ts';
 import { versions } from '../stack/versions.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
+import { AttributionCollector } from './attribution-contract.ts';
 import { eventDecoder, startObserver } from './observer.ts';
+import { startReferenceSut } from './reference-sut.ts';
 import { buildResult, type RunResult } from './result.ts';
 import type { Scenario } from './scenario.ts';
 import { type StartedSut, startSut, sutFailed } from './sut.ts';
@@ -58,6 +60,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   let faultReport: unknown;
   let drained: { complete: boolean; waitedMs: number } | undefined;
   const timeline: Record<string, number> = { started };
+  const collector = sc.sut.contract === 'attribution' ? new AttributionCollector() : undefined;
   let observedRecords = 0;
   try {
     if (!stack) {
@@ -85,22 +88,33 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     }
 
     progress({ phase: 'run', message: `starting the SUT: ${sc.sut.command} (${sc.sut.instances} instance(s))` });
-    sut = await startSut({
-      command: sc.sut.command,
-      instances: sc.sut.instances,
-      env: {
-        bootstrap: stack.proxiedBootstrap,
-        inputTopic: input,
-        outputTopic: output,
-        groupId: `sut-${runId}`,
-        transactionalId: `sut-${runId}`,
-        registryUrl: stack.registryUrl,
-        lakeDir: join(outDir, 'lake'),
-      },
-      extraEnv: sc.sut.env,
-      cwd: sc.sut.cwd,
-      logDir: join(outDir, 'sut'),
-    });
+    const sutEnv = {
+      bootstrap: stack.proxiedBootstrap,
+      inputTopic: input,
+      outputTopic: output,
+      groupId: `sut-${runId}`,
+      transactionalId: `sut-${runId}`,
+      registryUrl: stack.registryUrl,
+      lakeDir: join(outDir, 'lake'),
+    };
+    sut =
+      sc.sut.command === 'reference'
+        ? await startReferenceSut({
+            env: sutEnv,
+            instances: sc.sut.instances,
+            format: sc.events.format,
+            partitions: sc.stack.partitions,
+            logDir: join(outDir, 'sut'),
+            extraEnv: sc.sut.env,
+          })
+        : await startSut({
+            command: sc.sut.command,
+            instances: sc.sut.instances,
+            env: sutEnv,
+            extraEnv: sc.sut.env,
+            cwd: sc.sut.cwd,
+            logDir: join(outDir, 'sut'),
+          });
     const theSut = sut;
     if (sc.sut.ready === 'group') {
       await waitForGroup(stack.bootstrap, `sut-${runId}`, input, sc.stack.partitions, {
@@ -117,7 +131,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       bootstrap: stack.bootstrap,
       topic: output,
       history,
-      decode: eventDecoder(sc.events.format, (id) => versionOf.get(id)),
+      decode: collector ? collector.decoder : eventDecoder(sc.events.format, (id) => versionOf.get(id)),
     });
 
     const ctx = stackFaultContext(stack, () => theSut.instances as readonly ProcessTarget[]);
@@ -171,6 +185,10 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     const drainStart = Date.now();
     const complete = await observer.waitQuiet(sc.drain.quietMs, drainStart + sc.drain.timeoutMs);
     history.record({ kind: 'drain', time: Date.now(), complete });
+    if (collector) {
+      progress({ phase: 'run', message: 'reading the input back and running the attribution model over it' });
+      await collector.finish({ bootstrap: stack.bootstrap, inputTopic: input, format: sc.events.format, versionOf: (id) => versionOf.get(id), history });
+    }
     drained = { complete, waitedMs: Date.now() - drainStart };
     timeline.drained = Date.now();
 
@@ -187,14 +205,17 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   }
 
   if (!harnessError) {
-    composed = runCheckers(history, [
-      exactlyOnce(),
-      order({ keyAffinity: sc.sut.contract === 'copy' }),
-      schema(),
-      latency(),
-      slo(sc.slo),
-    ]);
-    const lists = listExactlyOnceAnomalies(history);
+    // Copy: the output is the input, checked event by event. Attribution: the output is compared with the model
+    // over what really landed in the input; order, latency and SLOs are per conversion.
+    const contractChecker = collector
+      ? attribution(
+          () => collector.expected,
+          () => collector.observed,
+          { creditTolerance: 1e-9 },
+        )
+      : exactlyOnce();
+    composed = runCheckers(history, [contractChecker, order({ keyAffinity: true }), schema(), latency(), slo(sc.slo)]);
+    const lists = collector ? composed.results.attribution : listExactlyOnceAnomalies(history);
     writeFileSync(join(outDir, 'anomalies.json'), `${JSON.stringify(lists, null, 1)}\n`);
   }
   saveHistory(join(outDir, 'history.json'), history);

@@ -35,7 +35,9 @@ const NL = 0x0a;
 type Target = { kind: 'stdout' } | { kind: 'file'; path: string } | { kind: 'topic'; topic: string };
 
 export interface GenerateSummary {
+  /** Events written (fewer than `requested` only when the reader of stdout went away). */
   count: number;
+  requested: number;
   seed: number;
   format: Format;
   schemaVersion: SchemaVersion;
@@ -63,6 +65,13 @@ function target(raw: string | undefined): Target {
     }
     return { kind: 'topic', topic };
   }
+  const scheme = /^([a-zA-Z][a-zA-Z0-9+.-]*):/.exec(raw);
+  if (scheme) {
+    throw new StreamproofError(
+      'USAGE',
+      `--to: unknown target "${scheme[1]}:" in "${raw}"; expected stdout, a FILE path or topic:NAME (write ./${raw} for a file of that name)`,
+    );
+  }
   if (raw === '' || raw.endsWith('/')) {
     throw new StreamproofError('USAGE', `--to: expected stdout, a FILE path or topic:NAME, got "${raw}"`);
   }
@@ -70,7 +79,8 @@ function target(raw: string | undefined): Target {
 }
 
 function hostPort(flag: string, raw: string): string {
-  if (!/^[^\s:/]+:\d{1,5}$/.test(raw)) throw new StreamproofError('USAGE', `--${flag}: expected HOST:PORT, got "${raw}"`);
+  if (!/^[^\s:/]+:\d{1,5}$/.test(raw))
+    throw new StreamproofError('USAGE', `--${flag}: expected HOST:PORT, got "${raw}"`);
   return raw;
 }
 
@@ -91,7 +101,7 @@ export const generateCommand: Command = {
   async run(argv) {
     const usage = `streamproof ${generateCommand.usage}`;
     const { values, positionals } = parse(
-      argv,
+      joinNegativeNumbers(argv),
       {
         count: { type: 'string' },
         seed: { type: 'string' },
@@ -129,7 +139,8 @@ export const generateCommand: Command = {
       oneOf: [...SCHEMA_VERSIONS],
     }) ?? 3) as SchemaVersion;
     const users = intFlag('users', values.users as string | undefined, { min: 1, max: 10_000_000 }) ?? 100_000;
-    const bootstrapFlag = values.bootstrap === undefined ? undefined : hostPort('bootstrap', values.bootstrap as string);
+    const bootstrapFlag =
+      values.bootstrap === undefined ? undefined : hostPort('bootstrap', values.bootstrap as string);
     const registryFlag = values.registry === undefined ? undefined : httpUrl('registry', values.registry as string);
     if (to.kind !== 'topic' && bootstrapFlag !== undefined) {
       throw new StreamproofError('USAGE', '--bootstrap: only meaningful with --to topic:NAME');
@@ -157,8 +168,11 @@ export const generateCommand: Command = {
     }
     if (registryUrl !== undefined && format === 'avro') {
       subject = to.kind === 'topic' ? `${to.topic}-value` : `streamproof-events-v${schemaVersion}-value`;
-      schemaId = await new RegistryClient(registryUrl).register(subject, EVENT_SCHEMAS[schemaVersion]);
-      out.progress({ phase: 'generate', message: `schema v${schemaVersion} registered as id ${schemaId} (${subject})` });
+      schemaId = await register(registryUrl, subject, schemaVersion);
+      out.progress({
+        phase: 'generate',
+        message: `schema v${schemaVersion} registered as id ${schemaId} (${subject})`,
+      });
     }
 
     const gen = createBulkGenerator({
@@ -169,6 +183,7 @@ export const generateCommand: Command = {
       schemaId: schemaId ?? schemaVersion,
     });
     let bytes = 0;
+    let written = count;
     let lastReport = started;
     const report = (done: number) => {
       const now = performance.now();
@@ -194,12 +209,13 @@ export const generateCommand: Command = {
       const sink: Writable =
         to.kind === 'stdout' ? process.stdout : createWriteStream(to.path, { flags: 'w', highWaterMark: 1 << 20 });
       if (to.kind === 'file') await Promise.race([once(sink, 'open'), once(sink, 'error').then(([e]) => fail(e))]);
-      bytes = await write(sink, gen, count, format, report);
+      ({ bytes, written } = await write(sink, gen, count, format, report));
     }
 
     const seconds = (performance.now() - started) / 1000;
     const summary: GenerateSummary = {
-      count,
+      count: written,
+      requested: count,
       seed,
       format,
       schemaVersion,
@@ -209,7 +225,7 @@ export const generateCommand: Command = {
       subject,
       bytes,
       seconds: Math.round(seconds * 1000) / 1000,
-      eventsPerSec: seconds > 0 ? Math.round(count / seconds) : 0,
+      eventsPerSec: seconds > 0 ? Math.round(written / seconds) : 0,
     };
     if (to.kind === 'stdout') {
       // stdout carries the events: the summary goes to stderr.
@@ -221,10 +237,40 @@ export const generateCommand: Command = {
   },
 };
 
+/**
+ * `--count -5` reads as a flag without its value to parseArgs ("ambiguous"); join such pairs into `--count=-5` so the
+ * value check can say what is wrong with it (and a negative --seed works).
+ */
+function joinNegativeNumbers(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (/^--[a-z-]+$/.test(a) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${a}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
 function describe(s: GenerateSummary): string {
-  return `${s.count} events (${s.format} v${s.schemaVersion}, seed ${s.seed}, ${s.users} users) to ${s.to}${
+  return `${s.count}${s.count < s.requested ? ` of ${s.requested} (the reader went away)` : ''} events (${s.format} v${s.schemaVersion}, seed ${s.seed}, ${s.users} users) to ${s.to}${
     s.schemaId === null ? '' : `, schema id ${s.schemaId} (${s.subject})`
   }: ${s.bytes} bytes in ${s.seconds} s`;
+}
+
+async function register(url: string, subject: string, version: SchemaVersion): Promise<number> {
+  try {
+    return await new RegistryClient(url).register(subject, EVENT_SCHEMAS[version]);
+  } catch (err) {
+    if (err instanceof StreamproofError) throw err;
+    const cause = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    throw new StreamproofError(
+      'REGISTRY_ERROR',
+      `cannot register schema v${version} under ${subject} at ${url}: ${cause}. Is the registry up (\`streamproof stack status\`)?`,
+    );
+  }
 }
 
 function fail(err: unknown): never {
@@ -241,7 +287,7 @@ async function write(
   count: number,
   format: Format,
   report: (done: number) => void,
-): Promise<number> {
+): Promise<{ bytes: number; written: number }> {
   let closed = false;
   let error: Error | undefined;
   const onError = (e: NodeJS.ErrnoException) => {
@@ -250,24 +296,39 @@ async function write(
   };
   sink.on('error', onError);
   let bytes = 0;
+  let done = 0;
   try {
-    for (let done = 0; done < count && !closed; ) {
+    while (done < count && !closed) {
       const b = gen.nextBatch(Math.min(BATCH, count - done));
       const chunk = format === 'json' ? ndjson(b) : frames(b);
       bytes += chunk.length;
-      if (!sink.write(chunk)) await Promise.race([once(sink, 'drain'), once(sink, 'close')]);
+      if (!sink.write(chunk)) await drained(sink);
       if (error) throw error;
       done += b.count;
       report(done);
     }
   } finally {
+    // stdout keeps the handler: a write still queued when the reader went away reports EPIPE later.
     if (sink !== process.stdout) {
       await new Promise<void>((resolve) => sink.end(resolve));
+      sink.off('error', onError);
     }
-    sink.off('error', onError);
   }
   if (error) fail(error);
-  return bytes;
+  return { bytes, written: done };
+}
+
+/** Resolves on 'drain', or on 'close' (a closed pipe never drains), removing both listeners. */
+function drained(sink: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      sink.off('drain', done);
+      sink.off('close', done);
+      resolve();
+    };
+    sink.on('drain', done);
+    sink.on('close', done);
+  });
 }
 
 type Batch = ReturnType<Gen['nextBatch']>;
@@ -336,8 +397,10 @@ async function produce(
       done += b.count;
       report(done);
     }
-  } finally {
+    await producer.close();
+  } catch (err) {
     await closeNow(producer);
+    throw err;
   }
   return bytes;
 }

@@ -5,13 +5,15 @@
  */
 import { runDaemon } from '../stack/daemon.ts';
 import { exitCodeFor, StreamproofError } from '../util/errors.ts';
+import { benchCommand } from './bench-command.ts';
 import type { Command } from './command.ts';
 import { doctorCommand } from './doctor.ts';
+import { generateCommand } from './generate-command.ts';
 import { provisionCommand } from './provision-command.ts';
 import { runCommand } from './run-command.ts';
 import { stackCommand } from './stack-command.ts';
 
-const commands: Command[] = [runCommand, stackCommand, provisionCommand, doctorCommand];
+const commands: Command[] = [runCommand, stackCommand, provisionCommand, doctorCommand, generateCommand, benchCommand];
 
 const usage = `usage: streamproof <command>
 

@@ -12,7 +12,8 @@ function shellQuote(s: string): string {
 
 export const runCommand: Command = {
   name: 'run',
-  usage: 'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--json]',
+  usage:
+    'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--stack own|running] [--json]',
   async run(argv) {
     const { values, positionals } = parse(
       argv,
@@ -21,11 +22,13 @@ export const runCommand: Command = {
         contract: { type: 'string' },
         seed: { type: 'string' },
         out: { type: 'string' },
+        stack: { type: 'string' },
         json: { type: 'boolean' },
       },
       `streamproof ${runCommand.usage}`,
     );
-    if (positionals.length !== 1) throw new StreamproofError('USAGE', `run: expected one scenario file, got ${positionals.length}`);
+    if (positionals.length !== 1)
+      throw new StreamproofError('USAGE', `run: expected one scenario file, got ${positionals.length}`);
     const file = positionals[0]!;
     // Loaded on use: the runner pulls in the whole harness, which `stack` or `doctor` do not need.
     const { loadScenario, validateScenario } = await import('../runner/scenario.ts');
@@ -41,16 +44,54 @@ export const runCommand: Command = {
       raw.sut = { ...raw.sut, contract: values.contract as string };
     }
     const scenario = validateScenario(raw);
-    const seed = intFlag('seed', values.seed as string | undefined, { min: 0, max: Number.MAX_SAFE_INTEGER });
     const out = output(!!values.json);
-    const outDir = (values.out as string | undefined) ?? join('out', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const stackMode = (values.stack as string | undefined) ?? 'own';
+    if (stackMode !== 'own' && stackMode !== 'running') {
+      throw new StreamproofError(
+        'USAGE',
+        `--stack: expected own (start a fresh stack for this run) or running (attach to \`streamproof stack up\`), got "${stackMode}"`,
+      );
+    }
+    let stack: import('../stack/stack.ts').StartedStack | undefined;
+    if (stackMode === 'running') {
+      const brokerFault = scenario.faults.findIndex(
+        (f) => ['kill', 'restart'].includes(f.kind) && String(f.target).startsWith('broker:'),
+      );
+      if (brokerFault >= 0) {
+        throw new StreamproofError(
+          'USAGE',
+          `scenario.faults[${brokerFault}]: a broker ${scenario.faults[brokerFault]!.kind} needs a stack the run owns; drop --stack running`,
+        );
+      }
+      const { attachStack } = await import('../stack/attach.ts');
+      stack = attachStack();
+      if (stack.status().kafka.brokers.length !== scenario.stack.brokers) {
+        out.progress({
+          phase: 'run',
+          message: `note: the running stack has ${stack.status().kafka.brokers.length} broker(s), the scenario asks for ${scenario.stack.brokers}`,
+        });
+      }
+    }
+    const seed = intFlag('seed', values.seed as string | undefined, { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const outDir =
+      (values.out as string | undefined) ??
+      join('out', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     const replayBase = [
       'streamproof run',
       shellQuote(file),
       ...(values.sut !== undefined ? ['--sut', shellQuote(values.sut as string)] : []),
       ...(values.contract !== undefined ? ['--contract', values.contract as string] : []),
+      ...(stackMode === 'running' ? ['--stack', 'running'] : []),
     ].join(' ');
-    const result = await runScenario({ scenario, scenarioFile: file, seed, outDir, progress: out.progress, replayBase });
+    const result = await runScenario({
+      scenario,
+      scenarioFile: file,
+      seed,
+      outDir,
+      progress: out.progress,
+      replayBase,
+      stack,
+    });
     if (out.json) out.data(result);
     else out.print(summaryText(result));
     if (result.exitCode !== 0) process.stderr.write(`seed ${result.seed}; replay with: ${result.replay}\n`);

@@ -95,3 +95,30 @@ export async function closeNow(client: { close(force?: boolean): Promise<void> }
     // a client closed during a fault may already be broken; nothing to clean up then
   }
 }
+
+/**
+ * Commit one transaction through `bootstrap`. Part of stack readiness: it makes the broker create its transaction
+ * state log now, so the first transaction of the system under test is not measured against that one-off cost.
+ */
+export async function probeTransaction(bootstrap: string, topic: string, timeoutMs = 30_000): Promise<void> {
+  const producer = new Producer({
+    clientId: 'streamproof-probe',
+    bootstrapBrokers: [bootstrap],
+    serializers: stringSerializers,
+    acks: -1,
+    idempotent: true,
+    transactionalId: `streamproof-probe-${randomUUID()}`,
+    // See docs/decisions/kafka-client.md: without these the client asks to re-initialise producer 0.
+    producerId: -1n,
+    producerEpoch: -1,
+    timeout: timeoutMs,
+    retryDelay: 100,
+  });
+  try {
+    const tx = await producer.beginTransaction();
+    await tx.send({ messages: [{ topic, key: 'probe', value: 'transaction' }] });
+    await tx.commit();
+  } finally {
+    await closeNow(producer);
+  }
+}

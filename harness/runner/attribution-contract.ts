@@ -5,9 +5,10 @@
  * conversion, its first output record as an `observed` history record carrying the conversion's user_seq and
  * intended send time, so the standard latency, order and SLO checkers apply unchanged.
  */
-import { attribute } from '../../reference-pipeline/model/index.ts';
-import { decodeAvro, decodeConfluent, decodeJson } from '../../generators/schemas.ts';
+
 import type { Event } from '../../generators/event.ts';
+import { decodeAvro, decodeConfluent, decodeJson } from '../../generators/schemas.ts';
+import { attribute } from '../../reference-pipeline/model/index.ts';
 import type { ExpectedAttribution, ObservedAttribution } from '../checkers/attribution.ts';
 import type { History } from '../history/index.ts';
 import type { Decoder } from './observer.ts';

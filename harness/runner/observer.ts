@@ -19,10 +19,16 @@ export interface DecodedEvent {
 }
 
 /** Decodes an output value; `null` means the caller keeps the record itself (nothing goes to the history yet). */
-export type Decoder = (value: Buffer, meta: { key: string | undefined; partition: number; offset: number; time: number }) => DecodedEvent | null;
+export type Decoder = (
+  value: Buffer,
+  meta: { key: string | undefined; partition: number; offset: number; time: number },
+) => DecodedEvent | null;
 
 /** Decoder for the copy contract: values are the generator's events, JSON or Confluent-framed Avro. */
-export function eventDecoder(format: 'json' | 'avro', versionOfSchemaId: (id: number) => 1 | 2 | 3 | undefined): Decoder {
+export function eventDecoder(
+  format: 'json' | 'avro',
+  versionOfSchemaId: (id: number) => 1 | 2 | 3 | undefined,
+): Decoder {
   if (format === 'json') {
     return (value) => {
       const e = decodeJson(value) as { event_id: string; user_seq: number; sent_at: number };
@@ -65,7 +71,12 @@ export async function startObserver(opts: {
     isolationLevel: 1,
     timeout: 15_000,
   });
-  const stream = await consumer.consume({ topics: [opts.topic], mode: 'earliest', autocommit: false, isolationLevel: 1 });
+  const stream = await consumer.consume({
+    topics: [opts.topic],
+    mode: 'earliest',
+    autocommit: false,
+    isolationLevel: 1,
+  });
   let count = 0;
   let lastRecordAt = Date.now();
   let failure: Error | undefined;
@@ -79,7 +90,17 @@ export async function startObserver(opts: {
     const offset = Number(m.offset);
     try {
       const e = opts.decode(value, { key, partition: m.partition, offset, time: now });
-      if (e) h.record({ kind: 'observed', time: now, eventId: e.eventId, key, partition: m.partition, offset, userSeq: e.userSeq, sentAt: e.sentAt });
+      if (e)
+        h.record({
+          kind: 'observed',
+          time: now,
+          eventId: e.eventId,
+          key,
+          partition: m.partition,
+          offset,
+          userSeq: e.userSeq,
+          sentAt: e.sentAt,
+        });
     } catch (err) {
       h.record({
         kind: 'observed',

@@ -13,7 +13,11 @@ export interface RawRecord {
   offset: bigint;
 }
 
-export async function readTopic(bootstrap: string, topic: string, opts: { timeoutMs?: number; quietMs?: number } = {}): Promise<RawRecord[]> {
+export async function readTopic(
+  bootstrap: string,
+  topic: string,
+  opts: { timeoutMs?: number; quietMs?: number } = {},
+): Promise<RawRecord[]> {
   const consumer = new Consumer({
     clientId: 'streamproof-reader',
     groupId: `streamproof-reader-${randomUUID()}`,
@@ -37,7 +41,12 @@ export async function readTopic(bootstrap: string, topic: string, opts: { timeou
       }, 100);
       stream.on('data', (m) => {
         last = Date.now();
-        out.push({ key: m.key as Buffer | undefined, value: m.value as Buffer, partition: m.partition, offset: m.offset });
+        out.push({
+          key: m.key as Buffer | undefined,
+          value: m.value as Buffer,
+          partition: m.partition,
+          offset: m.offset,
+        });
         if (m.offset + 1n >= (ends[m.partition] ?? 0n)) remaining.delete(m.partition);
         if (remaining.size === 0) resolve();
       });

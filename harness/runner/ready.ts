@@ -6,7 +6,12 @@ import { admin } from '../kafka/clients.ts';
 import { waitFor } from '../stack/wait.ts';
 import type { StreamproofError } from '../util/errors.ts';
 
-export async function groupCovers(bootstrap: string, groupId: string, topic: string, partitions: number): Promise<boolean> {
+export async function groupCovers(
+  bootstrap: string,
+  groupId: string,
+  topic: string,
+  partitions: number,
+): Promise<boolean> {
   const a = admin(bootstrap, 'streamproof-ready');
   try {
     const groups = await a.describeGroups({ groups: [groupId] });
@@ -29,13 +34,17 @@ export async function waitForGroup(
   partitions: number,
   opts: { timeoutMs: number; failFast?: () => StreamproofError | undefined },
 ): Promise<void> {
-  await waitFor(`the SUT's consumer group ${groupId} owning all ${partitions} partitions of ${topic}`, () => groupCovers(bootstrap, groupId, topic, partitions), {
-    timeoutMs: opts.timeoutMs,
-    intervalMs: 250,
-    failFast: () => {
-      const err = opts.failFast?.();
-      if (err) throw err;
-      return undefined;
+  await waitFor(
+    `the SUT's consumer group ${groupId} owning all ${partitions} partitions of ${topic}`,
+    () => groupCovers(bootstrap, groupId, topic, partitions),
+    {
+      timeoutMs: opts.timeoutMs,
+      intervalMs: 250,
+      failFast: () => {
+        const err = opts.failFast?.();
+        if (err) throw err;
+        return undefined;
+      },
     },
-  });
+  );
 }

@@ -2,7 +2,15 @@
  * The result of a run: plain JSON-serialisable data (reporters only format it). Stable top-level fields:
  * verdict, exitCode, seed, replay, checkers (per-checker valid), counts, latency, faults (with their real times).
  */
-import type { AttributionResult, ComposedResult, ExactlyOnceResult, LatencyResult, LatencySummary, OrderResult, SchemaResult } from '../checkers/index.ts';
+import type {
+  AttributionResult,
+  ComposedResult,
+  ExactlyOnceResult,
+  LatencyResult,
+  LatencySummary,
+  OrderResult,
+  SchemaResult,
+} from '../checkers/index.ts';
 import type { History } from '../history/index.ts';
 import type { StreamproofError } from '../util/errors.ts';
 import type { Scenario } from './scenario.ts';
@@ -35,8 +43,18 @@ export interface RunResult {
     unknownNotSeen: number;
   };
   checkers: Record<string, { valid: boolean | 'unknown'; anomalyTypes: readonly string[]; reason?: string }>;
-  anomalies: { lost: readonly string[]; duplicated: readonly unknown[]; unexpected: readonly unknown[]; reordered: readonly unknown[] };
-  latency: { e2e: LatencySummary | null; ack: LatencySummary | null; series: readonly unknown[]; recovery: readonly unknown[] };
+  anomalies: {
+    lost: readonly string[];
+    duplicated: readonly unknown[];
+    unexpected: readonly unknown[];
+    reordered: readonly unknown[];
+  };
+  latency: {
+    e2e: LatencySummary | null;
+    ack: LatencySummary | null;
+    series: readonly unknown[];
+    recovery: readonly unknown[];
+  };
   throughput: unknown;
   slo: unknown;
   faults: { faultId: string; fault: string; target: string | undefined; startedAt: string; healedAt: string | null }[];
@@ -112,7 +130,10 @@ export function buildResult(x: {
       lost: eo?.lost ?? attr?.lost ?? [],
       duplicated: eo?.duplicated ?? attr?.duplicated ?? [],
       unexpected: eo?.unexpected ?? attr?.unexpected ?? [],
-      reordered: [...(ord?.reordered ?? []), ...(ord?.usersOnSeveralPartitions ?? []).map((u) => ({ user: u, reason: 'on several partitions' }))],
+      reordered: [
+        ...(ord?.reordered ?? []),
+        ...(ord?.usersOnSeveralPartitions ?? []).map((u) => ({ user: u, reason: 'on several partitions' })),
+      ],
     },
     latency: { e2e: lat?.e2e ?? null, ack: lat?.ack ?? null, series: lat?.series ?? [], recovery: lat?.recovery ?? [] },
     throughput: lat?.throughput ?? null,
@@ -150,8 +171,13 @@ export function summaryText(r: RunResult): string {
     `  offered ${n.offered}  acked ${n.acked}  failed ${n.failed}  unknown ${n.unknown}  observed ${n.observed}`,
     `  lost ${n.lost}  duplicated ${n.duplicated}  unexpected ${n.unexpected}  reordered ${n.reordered}  undecodable ${n.undecodable}`,
     `  e2e latency p50 ${fmt(l?.p50Ms)}  p95 ${fmt(l?.p95Ms)}  p99 ${fmt(l?.p99Ms)}  max ${fmt(l?.maxMs)}`,
-    ...Object.entries(r.checkers).map(([k, v]) => `  ${k}: ${v.valid === true ? 'ok' : v.valid === false ? `FAILED ${v.anomalyTypes.join(', ')}` : 'unknown'}${v.reason ? ` (${v.reason})` : ''}`),
-    ...r.faults.map((f) => `  fault ${f.fault}${f.target ? ` on ${f.target}` : ''}: ${f.startedAt} .. ${f.healedAt ?? 'not healed'}`),
+    ...Object.entries(r.checkers).map(
+      ([k, v]) =>
+        `  ${k}: ${v.valid === true ? 'ok' : v.valid === false ? `FAILED ${v.anomalyTypes.join(', ')}` : 'unknown'}${v.reason ? ` (${v.reason})` : ''}`,
+    ),
+    ...r.faults.map(
+      (f) => `  fault ${f.fault}${f.target ? ` on ${f.target}` : ''}: ${f.startedAt} .. ${f.healedAt ?? 'not healed'}`,
+    ),
     ...r.notes.map((x) => `  note: ${x}`),
     ...(r.error ? [`  harness error [${r.error.code}]: ${r.error.message}`] : []),
     `  seed ${r.seed}; result ${r.files.result}`,

@@ -8,24 +8,34 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EVENT_SCHEMAS } from '../../generators/schemas.ts';
-import { attribution, type ComposedResult, exactlyOnce, latency, listExactlyOnceAnomalies, order, runCheckers, schema, slo } from '../checkers/index.ts';
+import {
+  attribution,
+  type ComposedResult,
+  exactlyOnce,
+  latency,
+  listExactlyOnceAnomalies,
+  order,
+  runCheckers,
+  schema,
+  slo,
+} from '../checkers/index.ts';
 import { healAll, type ProcessTarget, runSchedule, stackFaultContext } from '../faults/index.ts';
 import { History, saveHistory } from '../history/index.ts';
 import { ensureTopic } from '../kafka/clients.ts';
 import { startLoad } from '../load/index.ts';
 import { RegistryClient } from '../registry/client.ts';
-import { type StartedStack, startStack } from '../stack/stack.ts';
 import { alive } from '../stack/process.ts';
+import { type StartedStack, startStack } from '../stack/stack.ts';
 import { versions } from '../stack/versions.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { AttributionCollector } from './attribution-contract.ts';
 import { eventDecoder, startObserver } from './observer.ts';
+import { waitForGroup } from './ready.ts';
 import { startReferenceSut } from './reference-sut.ts';
 import { buildResult, type RunResult } from './result.ts';
 import type { Scenario } from './scenario.ts';
 import { type StartedSut, startSut, sutFailed } from './sut.ts';
-import { waitForGroup } from './ready.ts';
 
 export interface RunOptions {
   scenario: Scenario;
@@ -65,7 +75,12 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   try {
     if (!stack) {
       progress({ phase: 'run', message: `starting a ${sc.stack.brokers}-broker stack` });
-      stack = await startStack({ brokers: sc.stack.brokers, registry: sc.stack.registry, dir: join(outDir, 'stack'), progress });
+      stack = await startStack({
+        brokers: sc.stack.brokers,
+        registry: sc.stack.registry,
+        dir: join(outDir, 'stack'),
+        progress,
+      });
     }
     timeline.stackReady = Date.now();
     const inputTopic = `${sc.topics.input}`;
@@ -81,7 +96,8 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     let schemaId = 0;
     const versionOf = new Map<number, 1 | 2 | 3>();
     if (sc.events.format === 'avro') {
-      if (!stack.registryUrl) throw new StreamproofError('USAGE', 'events.format "avro" needs the schema registry (stack.registry: true)');
+      if (!stack.registryUrl)
+        throw new StreamproofError('USAGE', 'events.format "avro" needs the schema registry (stack.registry: true)');
       const reg = new RegistryClient(stack.registryUrl);
       schemaId = await reg.register(`${input}-value`, EVENT_SCHEMAS[sc.events.schemaVersion]);
       versionOf.set(schemaId, sc.events.schemaVersion);
@@ -135,7 +151,10 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     });
 
     const ctx = stackFaultContext(stack, () => theSut.instances as readonly ProcessTarget[]);
-    progress({ phase: 'run', message: `load: ${describeStages(sc)} for ${sc.load.durationMs / 1000} s, ${sc.faults.length} fault(s)` });
+    progress({
+      phase: 'run',
+      message: `load: ${describeStages(sc)} for ${sc.load.durationMs / 1000} s, ${sc.faults.length} fault(s)`,
+    });
     const abort = new AbortController();
     let schedule: ReturnType<typeof runSchedule> | undefined;
     try {
@@ -148,7 +167,13 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         stages: sc.load.stages.map((s) => ({ duration: s.durationMs, rate: s.from, endRate: s.to })),
         producers: sc.load.producers,
         acksTimeoutMs: sc.load.acksTimeoutMs,
-        generator: { seed, users: sc.events.users, format: sc.events.format, schemaId, schemaVersion: sc.events.schemaVersion },
+        generator: {
+          seed,
+          users: sc.events.users,
+          format: sc.events.format,
+          schemaId,
+          schemaVersion: sc.events.schemaVersion,
+        },
         progress,
       });
       const { startTime } = await load.ready;
@@ -174,11 +199,17 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     // a fault we injected. Either way the run says nothing about the pipeline: verdict unknown.
     const st = stack.status();
     if (!alive(st.toxiproxy.pid)) {
-      throw new StreamproofError('STACK_START_FAILED', `toxiproxy (pid ${st.toxiproxy.pid}) died during the run; see ${join(st.dir, 'toxiproxy.log')}`);
+      throw new StreamproofError(
+        'STACK_START_FAILED',
+        `toxiproxy (pid ${st.toxiproxy.pid}) died during the run; see ${join(st.dir, 'toxiproxy.log')}`,
+      );
     }
     const deadBrokers = st.kafka.brokers.filter((b) => !b.running);
     if (deadBrokers.length) {
-      throw new StreamproofError('STACK_START_FAILED', `broker(s) ${deadBrokers.map((b) => b.id).join(', ')} died during the run; see ${deadBrokers[0]!.log}`);
+      throw new StreamproofError(
+        'STACK_START_FAILED',
+        `broker(s) ${deadBrokers.map((b) => b.id).join(', ')} died during the run; see ${deadBrokers[0]!.log}`,
+      );
     }
 
     progress({ phase: 'run', message: `draining: waiting for the output to be quiet for ${sc.drain.quietMs} ms` });
@@ -187,16 +218,26 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     history.record({ kind: 'drain', time: Date.now(), complete });
     if (collector) {
       progress({ phase: 'run', message: 'reading the input back and running the attribution model over it' });
-      await collector.finish({ bootstrap: stack.bootstrap, inputTopic: input, format: sc.events.format, versionOf: (id) => versionOf.get(id), history });
+      await collector.finish({
+        bootstrap: stack.bootstrap,
+        inputTopic: input,
+        format: sc.events.format,
+        versionOf: (id) => versionOf.get(id),
+        history,
+      });
     }
     drained = { complete, waitedMs: Date.now() - drainStart };
     timeline.drained = Date.now();
 
-    const crashed = sut.instances.flatMap((i) => i.unexpectedExits.map((e) => `${i.name} exited by itself (code ${e.code}, signal ${e.signal})`));
+    const crashed = sut.instances.flatMap((i) =>
+      i.unexpectedExits.map((e) => `${i.name} exited by itself (code ${e.code}, signal ${e.signal})`),
+    );
     notes.push(...crashed);
   } catch (err) {
     harnessError =
-      err instanceof StreamproofError ? err : new StreamproofError('INTERNAL', `the run failed: ${(err as Error)?.stack ?? err}`);
+      err instanceof StreamproofError
+        ? err
+        : new StreamproofError('INTERNAL', `the run failed: ${(err as Error)?.stack ?? err}`);
   } finally {
     observedRecords = observer?.count ?? 0;
     await observer?.stop().catch(() => undefined);

@@ -49,12 +49,21 @@ describe('validateScenario', () => {
   it('names the path of each bad field, with exit code 64 semantics (INVALID_SCENARIO)', () => {
     const cases: [unknown, RegExp][] = [
       [{ ...issueExample, name: '' }, /^scenario\.name: expected/],
-      [{ ...issueExample, sut: { ...issueExample.sut, contract: 'teleport' } }, /^scenario\.sut\.contract: expected one of "copy", "attribution"/],
+      [
+        { ...issueExample, sut: { ...issueExample.sut, contract: 'teleport' } },
+        /^scenario\.sut\.contract: expected one of "copy", "attribution"/,
+      ],
       [{ ...issueExample, stack: { brokers: 2 } }, /^scenario\.stack\.brokers: expected one of 1, 3, got 2/],
-      [{ ...issueExample, load: { rate: 2000, duration: 'soon' } }, /^scenario\.load\.duration: expected a duration like "10s"/],
+      [
+        { ...issueExample, load: { rate: 2000, duration: 'soon' } },
+        /^scenario\.load\.duration: expected a duration like "10s"/,
+      ],
       [{ ...issueExample, load: { rate: -5, duration: '1s' } }, /^scenario\.load\.rate: expected a number > 0/],
       [{ ...issueExample, events: { format: 'xml' } }, /^scenario\.events\.format/],
-      [{ ...issueExample, faults: [issueExample.faults[0], { ...issueExample.faults[1], at: 'later' }] }, /^scenario\.faults\[1\]\.at/],
+      [
+        { ...issueExample, faults: [issueExample.faults[0], { ...issueExample.faults[1], at: 'later' }] },
+        /^scenario\.faults\[1\]\.at/,
+      ],
       [{ ...issueExample, faults: [{ ...issueExample.faults[1], lantecyMs: 5 }] }, /^scenario\.faults\[0\]\.lantecyMs/],
       [{ ...issueExample, slo: { e2e_latency: ['p(95)<<2s'] } }, /slo\.e2e_latency\[0\]/],
       [{ ...issueExample, surprise: true }, /^scenario\.surprise: unknown field/],
@@ -70,7 +79,13 @@ describe('validateScenario', () => {
   it('reads stages: steady, ramp and spike', () => {
     const s = validateScenario({
       ...issueExample,
-      load: { stages: [{ duration: '5s', from: 0, to: 1000 }, { duration: '10s', rate: 1000 }, { duration: '2s', rate: 5000 }] },
+      load: {
+        stages: [
+          { duration: '5s', from: 0, to: 1000 },
+          { duration: '10s', rate: 1000 },
+          { duration: '2s', rate: 5000 },
+        ],
+      },
     });
     expect(s.load.stages).toEqual([
       { durationMs: 5000, from: 0, to: 1000 },
@@ -78,6 +93,8 @@ describe('validateScenario', () => {
       { durationMs: 2000, from: 5000, to: 5000 },
     ]);
     expect(s.load.durationMs).toBe(17_000);
-    expect(errorOf({ ...issueExample, load: { rate: 5, duration: '1s', stages: [] } }).message).toMatch(/either rate \+ duration or stages/);
+    expect(errorOf({ ...issueExample, load: { rate: 5, duration: '1s', stages: [] } }).message).toMatch(
+      /either rate \+ duration or stages/,
+    );
   });
 });

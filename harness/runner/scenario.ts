@@ -84,7 +84,19 @@ export function defineScenario(s: ScenarioInput): ScenarioInput {
 const TOPIC = /^[a-zA-Z0-9._-]{1,200}$/;
 
 export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
-  const o = obj(raw, path, ['name', 'description', 'sut', 'stack', 'topics', 'events', 'load', 'faults', 'slo', 'drain', '$schema']);
+  const o = obj(raw, path, [
+    'name',
+    'description',
+    'sut',
+    'stack',
+    'topics',
+    'events',
+    'load',
+    'faults',
+    'slo',
+    'drain',
+    '$schema',
+  ]);
   const name = str(o.name, `${path}.name`, { pattern: /^[a-zA-Z0-9._-]+$/ });
 
   const s = obj(o.sut, `${path}.sut`, ['command', 'contract', 'instances', 'env', 'cwd', 'ready', 'readyTimeout']);
@@ -99,7 +111,9 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     instances: int(s.instances, `${path}.sut.instances`, { min: 1, max: 16, def: 1 }),
     env,
     cwd: s.cwd === undefined ? undefined : str(s.cwd, `${path}.sut.cwd`),
-    ready: (s.ready === undefined ? 'group' : str(s.ready, `${path}.sut.ready`, { oneOf: ['group', 'none'] })) as 'group' | 'none',
+    ready: (s.ready === undefined ? 'group' : str(s.ready, `${path}.sut.ready`, { oneOf: ['group', 'none'] })) as
+      | 'group'
+      | 'none',
     readyTimeoutMs: s.readyTimeout === undefined ? 60_000 : parseDuration(s.readyTimeout, `${path}.sut.readyTimeout`),
   };
 
@@ -108,30 +122,44 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
   const stack = {
     brokers,
     partitions: int(st.partitions, `${path}.stack.partitions`, { min: 1, max: 1000, def: 6 }),
-    replicationFactor: int(st.replicationFactor, `${path}.stack.replicationFactor`, { min: 1, max: brokers, def: brokers }),
+    replicationFactor: int(st.replicationFactor, `${path}.stack.replicationFactor`, {
+      min: 1,
+      max: brokers,
+      def: brokers,
+    }),
     registry: bool(st.registry, `${path}.stack.registry`, true),
   };
 
   const t = obj(o.topics ?? {}, `${path}.topics`, ['input', 'output']);
   const topics = {
     input: t.input === undefined ? 'events' : str(t.input, `${path}.topics.input`, { pattern: TOPIC }),
-    output: t.output === undefined ? (sut.contract === 'attribution' ? 'attributions' : 'events-out') : str(t.output, `${path}.topics.output`, { pattern: TOPIC }),
+    output:
+      t.output === undefined
+        ? sut.contract === 'attribution'
+          ? 'attributions'
+          : 'events-out'
+        : str(t.output, `${path}.topics.output`, { pattern: TOPIC }),
   };
-  if (topics.input === topics.output) fail(`${path}.topics.output`, 'a topic other than the input topic', topics.output);
+  if (topics.input === topics.output)
+    fail(`${path}.topics.output`, 'a topic other than the input topic', topics.output);
 
   const ev = obj(o.events ?? {}, `${path}.events`, ['format', 'users', 'seed', 'schemaVersion']);
   const events = {
-    format: (ev.format === undefined ? 'json' : str(ev.format, `${path}.events.format`, { oneOf: ['json', 'avro'] })) as 'json' | 'avro',
+    format: (ev.format === undefined ? 'json' : str(ev.format, `${path}.events.format`, { oneOf: ['json', 'avro'] })) as
+      | 'json'
+      | 'avro',
     users: int(ev.users, `${path}.events.users`, { min: 1, max: 10_000_000, def: 1000 }),
     seed: int(ev.seed, `${path}.events.seed`, { min: 0, max: Number.MAX_SAFE_INTEGER, def: 1 }),
     schemaVersion: int(ev.schemaVersion, `${path}.events.schemaVersion`, { oneOf: [1, 2, 3], def: 3 }) as 1 | 2 | 3,
   };
-  if (events.format === 'avro' && !stack.registry) fail(`${path}.stack.registry`, 'true when events.format is "avro"', false);
+  if (events.format === 'avro' && !stack.registry)
+    fail(`${path}.stack.registry`, 'true when events.format is "avro"', false);
 
   const l = obj(o.load, `${path}.load`, ['rate', 'duration', 'stages', 'producers', 'acksTimeout']);
   let stages: Stage[];
   if (l.stages !== undefined) {
-    if (l.rate !== undefined || l.duration !== undefined) fail(`${path}.load`, 'either rate + duration or stages, not both', Object.keys(l));
+    if (l.rate !== undefined || l.duration !== undefined)
+      fail(`${path}.load`, 'either rate + duration or stages, not both', Object.keys(l));
     stages = arr(l.stages, `${path}.load.stages`).map((raw, i) => {
       const p = `${path}.load.stages[${i}]`;
       const so = obj(raw, p, ['duration', 'rate', 'from', 'to']);
@@ -156,14 +184,18 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
   };
   if (load.durationMs <= 0) fail(`${path}.load.duration`, 'a positive duration', load.durationMs);
 
-  const faults = arr(o.faults, `${path}.faults`, { optional: true }).map((f, i) => validateFault(f, `${path}.faults[${i}]`));
+  const faults = arr(o.faults, `${path}.faults`, { optional: true }).map((f, i) =>
+    validateFault(f, `${path}.faults[${i}]`),
+  );
 
   const slo = (o.slo ?? {}) as SloSpec;
-  if (typeof slo !== 'object' || slo === null || Array.isArray(slo)) fail(`${path}.slo`, 'an object of metric: [expressions]', slo);
+  if (typeof slo !== 'object' || slo === null || Array.isArray(slo))
+    fail(`${path}.slo`, 'an object of metric: [expressions]', slo);
   try {
     parseThresholds(slo, `${path}.slo`);
   } catch (err) {
-    if (err instanceof CheckerError) throw new StreamproofError('INVALID_SCENARIO', err.message, { path: `${path}.slo` });
+    if (err instanceof CheckerError)
+      throw new StreamproofError('INVALID_SCENARIO', err.message, { path: `${path}.slo` });
     throw err;
   }
 
@@ -196,14 +228,19 @@ export async function loadScenario(file: string): Promise<{ scenario: Scenario; 
       raw = JSON.parse(readFileSync(abs, 'utf8'));
     } else if (/\.(ts|mts|js|mjs)$/.test(abs)) {
       raw = ((await import(pathToFileURL(abs).href)) as { default?: unknown }).default;
-      if (raw === undefined) throw new StreamproofError('INVALID_SCENARIO', `${file}: no default export (export default defineScenario({...}))`);
+      if (raw === undefined)
+        throw new StreamproofError(
+          'INVALID_SCENARIO',
+          `${file}: no default export (export default defineScenario({...}))`,
+        );
     } else {
       throw new StreamproofError('USAGE', `${file}: a scenario is a .json, .ts or .js file`);
     }
   } catch (err) {
     if (err instanceof StreamproofError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ERR_MODULE_NOT_FOUND') throw new StreamproofError('USAGE', `${file}: no such scenario file`);
+    if (code === 'ENOENT' || code === 'ERR_MODULE_NOT_FOUND')
+      throw new StreamproofError('USAGE', `${file}: no such scenario file`);
     throw new StreamproofError('INVALID_SCENARIO', `${file}: ${(err as Error).message}`);
   }
   return { scenario: validateScenario(raw), raw, file: abs };

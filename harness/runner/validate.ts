@@ -20,21 +20,32 @@ export function obj(v: unknown, path: string, allowed: readonly string[]): Recor
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
     if (!allowed.includes(k)) {
-      throw new StreamproofError('INVALID_SCENARIO', `${path}.${k}: unknown field (known: ${allowed.join(', ')})`, { path: `${path}.${k}` });
+      throw new StreamproofError('INVALID_SCENARIO', `${path}.${k}: unknown field (known: ${allowed.join(', ')})`, {
+        path: `${path}.${k}`,
+      });
     }
   }
   return o;
 }
 
-export function str(v: unknown, path: string, opts: { optional?: boolean; oneOf?: readonly string[]; pattern?: RegExp } = {}): string {
+export function str(
+  v: unknown,
+  path: string,
+  opts: { optional?: boolean; oneOf?: readonly string[]; pattern?: RegExp } = {},
+): string {
   if (v === undefined && opts.optional) return undefined as unknown as string;
-  if (typeof v !== 'string' || v.length === 0) fail(path, opts.oneOf ? `one of ${opts.oneOf.map((s) => `"${s}"`).join(', ')}` : 'a non-empty string', v);
+  if (typeof v !== 'string' || v.length === 0)
+    fail(path, opts.oneOf ? `one of ${opts.oneOf.map((s) => `"${s}"`).join(', ')}` : 'a non-empty string', v);
   if (opts.oneOf && !opts.oneOf.includes(v)) fail(path, `one of ${opts.oneOf.map((s) => `"${s}"`).join(', ')}`, v);
   if (opts.pattern && !opts.pattern.test(v)) fail(path, `a string matching ${opts.pattern}`, v);
   return v;
 }
 
-export function int(v: unknown, path: string, opts: { min?: number; max?: number; def?: number; oneOf?: readonly number[] } = {}): number {
+export function int(
+  v: unknown,
+  path: string,
+  opts: { min?: number; max?: number; def?: number; oneOf?: readonly number[] } = {},
+): number {
   if (v === undefined && opts.def !== undefined) return opts.def;
   const ok =
     typeof v === 'number' &&
@@ -51,14 +62,23 @@ export function int(v: unknown, path: string, opts: { min?: number; max?: number
   return v as number;
 }
 
-export function num(v: unknown, path: string, opts: { min?: number; max?: number; def?: number; exclusiveMin?: boolean } = {}): number {
+export function num(
+  v: unknown,
+  path: string,
+  opts: { min?: number; max?: number; def?: number; exclusiveMin?: boolean } = {},
+): number {
   if (v === undefined && opts.def !== undefined) return opts.def;
   const ok =
     typeof v === 'number' &&
     Number.isFinite(v) &&
     (opts.min === undefined || (opts.exclusiveMin ? v > opts.min : v >= opts.min)) &&
     (opts.max === undefined || v <= opts.max);
-  if (!ok) fail(path, `a number${opts.min !== undefined ? (opts.exclusiveMin ? ` > ${opts.min}` : ` >= ${opts.min}`) : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`, v);
+  if (!ok)
+    fail(
+      path,
+      `a number${opts.min !== undefined ? (opts.exclusiveMin ? ` > ${opts.min}` : ` >= ${opts.min}`) : ''}${opts.max !== undefined ? ` and <= ${opts.max}` : ''}`,
+      v,
+    );
   return v as number;
 }
 

@@ -7,13 +7,14 @@
  *   stack.broker(2).kill()   -> process faults
  *
  * Ready means: every broker is in the cluster metadata, a probe record round-trips through the proxied bootstrap
- * with acks=all, and the registry answers.
+ * with acks=all, a probe transaction commits (so the transaction log exists before any pipeline needs it), and the
+ * registry answers.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
-import { brokerIds, ensureTopic, roundTrip } from '../kafka/clients.ts';
+import { brokerIds, ensureTopic, probeTransaction, roundTrip } from '../kafka/clients.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { stateRoot } from '../util/paths.ts';
 import { type Progress, silent } from '../util/progress.ts';
@@ -198,6 +199,8 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
         failFast: deadBroker,
       },
     );
+    progress({ phase: 'stack', message: 'probe record read back; committing a probe transaction' });
+    await probeTransaction(proxiedBootstrap, probeTopic);
     if (registryStart) {
       progress({ phase: 'stack', message: 'kafka ready; waiting for the schema registry' });
       registry = await registryStart;

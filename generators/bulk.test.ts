@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { traffic } from './arbitrary/traffic.ts';
 import { createBulkGenerator, writeLong } from './bulk.ts';
 import { CHANNELS, EVENT_TYPES, type Event, SCHEMA_VERSIONS } from './event.ts';
+import { EventFields, step, TrafficState, toEvent } from './model.ts';
 import { GeneratorOptionError } from './options.ts';
+import { Sfc32 } from './prng.ts';
 import { decodeAvro, decodeConfluent, EVENT_TYPES_AVRO, encodeJson } from './schemas.ts';
 
 describe('bulk generator bytes', () => {
@@ -58,6 +60,46 @@ describe('bulk generator bytes', () => {
     const other = createBulkGenerator({ seed: 6 }).nextBatch(10);
     expect(other.value(0).equals(bytesA[0]!) && other.value(1).equals(bytesA[1]!)).toBe(false);
   });
+
+  it('exposes per record the producer seq, user index and user_seq without decoding, across batches', () => {
+    const g = createBulkGenerator({ seed: 21, users: 40, producerId: 9, format: 'json' });
+    for (const n of [700, 1, 1500]) {
+      const b = g.nextBatch(n);
+      expect(b.producerId).toBe(9);
+      for (let i = 0; i < n; i++) {
+        const e = g.eventAt(b.firstIndex + i);
+        expect(b.eventId(i)).toBe(e.event_id);
+        expect(`9-${b.seq(i)}`).toBe(e.event_id);
+        expect(b.userId(i)).toBe(e.user_id);
+        expect(b.userIndices[i]).toBe(b.userIndex(i));
+        expect(b.userSeqs[i]).toBe(e.user_seq);
+        expect(b.userSeq(i)).toBe(e.user_seq);
+        expect(b.key(i).toString()).toBe(e.user_id);
+      }
+    }
+    expect(() => g.nextBatch(2).userSeq(2)).toThrowError(/record index 2 outside \[0, 2\)/);
+  });
+
+  it('writes every user id of a 10M-user stream and every seq digit count (odometer) like avsc', () => {
+    const g = createBulkGenerator({ seed: 4, users: 10_000_000, heavyUsers: 1 });
+    // Skip to seqs around 9_999 / 99_999 so the decimal seq gains a digit inside a batch.
+    g.nextBatch(9_990);
+    const b = g.nextBatch(90_100);
+    // The reference: model.ts step over the same sfc32 stream (what eventAt does, without replaying per record).
+    const rng = new Sfc32(4);
+    const state = new TrafficState(g.model.users);
+    const f = new EventFields();
+    for (let i = 0; i < b.firstIndex; i++) step(g.model, state, rng, f);
+    let maxUser = 0;
+    for (let i = 0; i < b.count; i++) {
+      step(g.model, state, rng, f);
+      if (!(i < 20 || (i > 89_990 && i < 90_030) || i % 37 === 0)) continue;
+      const e = toEvent(g.model, f);
+      expect(decodeConfluent(b.value(i)).body.equals(EVENT_TYPES_AVRO[3].toBuffer(e))).toBe(true);
+      maxUser = Math.max(maxUser, b.userIndex(i));
+    }
+    expect(maxUser).toBeGreaterThan(9_000_000);
+  }, 60_000);
 
   it('validates options once, naming the path', () => {
     expect(() => createBulkGenerator({ users: 0 })).toThrowError(

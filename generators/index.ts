@@ -10,4 +10,5 @@ export * from './event.ts';
 export { DEFAULT_START_TIME, type TrafficModelOptions } from './model.ts';
 export * from './options.ts';
 export { Sfc32 } from './prng.ts';
+export * from './schedule.ts';
 export * from './schemas.ts';

@@ -40,6 +40,7 @@ import {
   probabilityOption,
   weightsOption,
 } from './options.ts';
+import { type LoadStage, SendSchedule, stagesOption } from './schedule.ts';
 
 /** Draw slots. A fast-check slot vector has one 31-bit integer per name, in this order. */
 export const D = {
@@ -100,6 +101,11 @@ export interface TrafficModelOptions {
   startTime?: number;
   /** Intended send rate, events per second: sent_at of event i is startTime + floor(i * 1000 / ratePerSec). Default 10_000. */
   ratePerSec?: number;
+  /**
+   * Load stages instead of one rate (ramp, steady, spike): the rate is piecewise linear, see `schedule.ts`. Exclusive
+   * with `ratePerSec`. Default none.
+   */
+  stages?: readonly LoadStage[];
   /** Largest on-time delay between event_time and sent_at, ms. Default 2000. */
   maxJitterMs?: number;
   /** Probability that an event is late. Default 0.001. */
@@ -127,6 +133,7 @@ export const TRAFFIC_MODEL_KEYS = [
   'producerId',
   'startTime',
   'ratePerSec',
+  'stages',
   'maxJitterMs',
   'lateProbability',
   'lateMinMs',
@@ -162,8 +169,9 @@ export interface TrafficModel {
   readonly lateMinMs: number;
   readonly lateMaxMs: number;
   readonly options: Readonly<
-    Required<Omit<TrafficModelOptions, 'typeWeights' | 'channelWeights' | 'deviceWeights' | 'consentRates'>>
+    Required<Omit<TrafficModelOptions, 'typeWeights' | 'channelWeights' | 'deviceWeights' | 'consentRates' | 'stages'>>
   > & {
+    stages: readonly LoadStage[] | undefined;
     typeWeights: Record<EventType, number>;
     channelWeights: Record<Channel, number>;
     deviceWeights: Record<Device, number>;
@@ -181,6 +189,8 @@ export interface TrafficModel {
   readonly currencyCum: Uint32Array;
   readonly revenueQuantiles: Float64Array;
   readonly msPerEvent: number;
+  /** sent_at of each index (the open model's clock). */
+  readonly schedule: SendSchedule;
 }
 
 export function resolveTrafficModel(
@@ -212,6 +222,10 @@ export function resolveTrafficModel(
   const maxJitterMs = intOption(`${path}.maxJitterMs`, o.maxJitterMs, 2000, 0, 86_400_000);
   const startTime = intOption(`${path}.startTime`, o.startTime, DEFAULT_START_TIME, lateMaxMs + maxJitterMs, MAX_TIME);
   const ratePerSec = positive(`${path}.ratePerSec`, o.ratePerSec, 10_000, 1e9);
+  const stages = stagesOption(`${path}.stages`, o.stages);
+  if (stages !== undefined && o.ratePerSec !== undefined) {
+    throw new GeneratorOptionError(`${path}.stages`, 'either stages or ratePerSec, not both', o.stages);
+  }
   const lateProbability = probabilityOption(`${path}.lateProbability`, o.lateProbability, 0.001);
   return Object.freeze({
     users,
@@ -242,6 +256,7 @@ export function resolveTrafficModel(
       producerId,
       startTime,
       ratePerSec,
+      stages,
       maxJitterMs,
       lateProbability,
       lateMinMs,
@@ -259,6 +274,7 @@ export function resolveTrafficModel(
     currencyCum: cumulative(CURRENCY_WEIGHTS),
     revenueQuantiles: revenueTable(revenueMedian, revenueSigma),
     msPerEvent: 1000 / ratePerSec,
+    schedule: new SendSchedule(startTime, ratePerSec, stages),
   });
 }
 
@@ -380,7 +396,7 @@ export class EventFields {
   sentAt = 0;
 }
 
-const CONVERSION = 2;
+export const CONVERSION = 2;
 
 /** Emits the next event of the stream into `out`. Pure given (model, state, draws): the whole model is here. */
 export function step(m: TrafficModel, s: TrafficState, src: DrawSource, out: EventFields): void {
@@ -416,7 +432,7 @@ export function step(m: TrafficModel, s: TrafficState, src: DrawSource, out: Eve
     out.consentAnalytics = src.u31(D.consentAnalytics) < m.analyticsCut;
     out.consentAds = src.u31(D.consentAds) < m.adsCut;
   }
-  const sentAt = m.startTime + Math.floor(index * m.msPerEvent);
+  const sentAt = m.schedule.at(index);
   out.sentAt = sentAt;
   out.eventTime =
     src.u31(D.timeKind) >= m.lateCut

@@ -44,6 +44,32 @@ export class Sfc32 {
     return t >>> 0;
   }
 
+  /**
+   * Writes the next `count` outputs of u32() into out[from ..], as int32 bit patterns (`out[i] >>> 0` is the u32()
+   * value, `out[i] >>> 1` the u31()): the same stream, with the state in locals for the whole loop (the bulk generator
+   * draws in blocks; per-call state loads and stores cost more than the mixing). Int32 because V8 loads int32 elements
+   * as small integers, while uint32 elements above 2^31 become doubles.
+   */
+  fill(out: Int32Array, from: number, count: number): void {
+    const s = this.s;
+    let a = s[0]!;
+    let b = s[1]!;
+    let c = s[2]!;
+    let d = s[3]!;
+    for (let i = from, end = from + count; i < end; i++) {
+      const t = (((a + b) | 0) + d) | 0;
+      d = (d + 1) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (((c << 21) | (c >>> 11)) + t) | 0;
+      out[i] = t;
+    }
+    s[0] = a;
+    s[1] = b;
+    s[2] = c;
+    s[3] = d;
+  }
+
   /** Uniform integer in [0, 2^31): the draw width the shared model consumes (fast-check integers are 31-bit too). */
   u31(_slot: number): number {
     return this.u32() >>> 1;

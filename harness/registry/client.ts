@@ -72,13 +72,16 @@ export class RegistryClient {
   }
 
   /**
-   * Would `schema` be accepted under the subject's compatibility level? Checks against `latest` (or every version,
-   * for a *_TRANSITIVE level, as the registry itself decides).
+   * Is `schema` compatible with one registered version (`latest` by default) under the subject's level? This
+   * endpoint compares with that one version only, even for a *_TRANSITIVE level. Pass `version: 'all'` for the
+   * versionless endpoint, which is meant to follow the level (Apicurio 3.3 checks every version there whatever the
+   * level: see docs/generators.md). Registering is the check that always follows the level.
    */
   async isCompatible(subject: string, schema: object | string, version: string | number = 'latest'): Promise<boolean> {
+    const path = version === 'all' ? '/versions' : `/versions/${version}`;
     const r = await this.call<{ is_compatible: boolean }>(
       'POST',
-      `/compatibility/subjects/${encodeURIComponent(subject)}/versions/${version}`,
+      `/compatibility/subjects/${encodeURIComponent(subject)}${path}`,
       { schema: typeof schema === 'string' ? schema : JSON.stringify(schema), schemaType: 'AVRO' },
     );
     return r.body.is_compatible;

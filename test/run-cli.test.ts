@@ -11,24 +11,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { issueScenario } from './fixtures/issue-scenario.ts';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'streamproof.js');
 // The ESM entry of tsx's register API (require.resolve finds its CommonJS twin).
-const tsxApi = pathToFileURL(createRequire(import.meta.url).resolve('tsx/esm/api').replace(/\.cjs$/, '.mjs')).href;
-
-const issueScenario = {
-  name: 'copy-kill',
-  sut: { command: 'node my-copier.js', contract: 'copy', instances: 1 },
-  stack: { brokers: 1, partitions: 6 },
-  events: { format: 'json', users: 1000, seed: 42 },
-  load: { rate: 2000, duration: '20s' },
-  faults: [
-    { at: '5s', kind: 'kill', target: 'sut', restartAfter: '1s' },
-    { at: '10s', for: '3s', kind: 'latency', target: 'sut->kafka', latencyMs: 500, jitterMs: 100 },
-  ],
-  slo: { e2e_latency: ['p(95)<2s'] },
-};
+const tsxApi = pathToFileURL(
+  createRequire(import.meta.url)
+    .resolve('tsx/esm/api')
+    .replace(/\.cjs$/, '.mjs'),
+).href;
 
 function workdir(copier: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'streamproof-cli-'));
@@ -41,7 +33,12 @@ function workdir(copier: string): string {
 }
 
 function run(dir: string, args: string[]) {
-  const res = spawnSync(process.execPath, [cli, ...args], { cwd: dir, encoding: 'utf8', timeout: 300_000, env: { ...process.env, CI: 'true' } });
+  const res = spawnSync(process.execPath, [cli, ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    timeout: 300_000,
+    env: { ...process.env, CI: 'true' },
+  });
   return { code: res.status, stdout: res.stdout, stderr: res.stderr };
 }
 
@@ -78,7 +75,10 @@ describe('streamproof run (CLI)', () => {
 
   it('a bad scenario or flag exits 64 and names the field', () => {
     const dir = workdir('transactional');
-    writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...issueScenario, load: { rate: 2000, duration: 'forever' } }));
+    writeFileSync(
+      join(dir, 'bad.json'),
+      JSON.stringify({ ...issueScenario, load: { rate: 2000, duration: 'forever' } }),
+    );
     let r = run(dir, ['run', 'bad.json']);
     expect(r.code).toBe(64);
     expect(r.stderr).toContain('scenario.load.duration: expected a duration like "10s"');

@@ -3,26 +3,16 @@
  * proxies `broker-<id>`), and the processes a target names (process faults). The stack provides brokers; the runner
  * provides SUT instances. Tests provide fakes.
  */
+
+import type { ProcessControl } from '../stack/process.ts';
 import type { BrokerHandle, StartedStack } from '../stack/stack.ts';
 import { proxyName } from '../stack/toxiproxy.ts';
 import { FaultError } from './errors.ts';
 import type { ParsedTarget, ProcessSelector } from './spec.ts';
 
-/** A process a fault can crash, freeze and bring back. A BrokerHandle is one (see `brokerProcess`). */
-export interface ProcessTarget {
-  /** As targets name it: `broker:2`, `sut:0`. */
+/** A process a fault can crash, freeze and bring back, named as targets name it (`broker:2`, `sut:0`). */
+export interface ProcessTarget extends ProcessControl {
   readonly name: string;
-  running(): boolean;
-  /** SIGKILL; resolves once it is gone. */
-  kill(): Promise<void>;
-  /** SIGSTOP. */
-  pause(): void;
-  /** SIGCONT. */
-  resume(): void;
-  /** Start it again (no-op when running); resolves when it serves again. */
-  start(): Promise<void>;
-  /** Clean stop (SIGTERM); resolves once it is gone. */
-  stop(): Promise<void>;
 }
 
 /** The toxic body Toxiproxy takes. */

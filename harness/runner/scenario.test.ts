@@ -1,22 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { issueScenario } from '../../test/fixtures/issue-scenario.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { validateScenario } from './scenario.ts';
 
-// The scenario of the `streamproof run` issue, exactly as written there.
-const issueExample = {
-  name: 'copy-kill',
-  sut: { command: 'node my-copier.js', contract: 'copy', instances: 1 },
-  stack: { brokers: 1, partitions: 6 },
-  events: { format: 'json', users: 1000, seed: 42 },
-  load: { rate: 2000, duration: '20s' },
-  faults: [
-    { at: '5s', kind: 'kill', target: 'sut', restartAfter: '1s' },
-    { at: '10s', for: '3s', kind: 'latency', target: 'sut->kafka', latencyMs: 500, jitterMs: 100 },
-  ],
-  slo: { e2e_latency: ['p(95)<2s'] },
-};
+const issueExample = issueScenario;
 
 function errorOf(raw: unknown): StreamproofError {
   try {

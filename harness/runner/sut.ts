@@ -4,7 +4,7 @@
  */
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { launch, type ManagedProcess } from '../stack/process.ts';
+import { launch, type ManagedProcess, type ProcessControl } from '../stack/process.ts';
 import { StreamproofError } from '../util/errors.ts';
 
 export interface SutEnv {
@@ -17,17 +17,11 @@ export interface SutEnv {
   lakeDir: string;
 }
 
-export interface SutInstance {
+export interface SutInstance extends ProcessControl {
   readonly name: string;
   readonly index: number;
   readonly pid: number;
   readonly logFile: string;
-  running(): boolean;
-  kill(): Promise<void>;
-  pause(): void;
-  resume(): void;
-  start(): Promise<void>;
-  stop(): Promise<void>;
   restart(): Promise<void>;
   /** Restarts since the run began (kill faults count). */
   readonly starts: number;

@@ -10,6 +10,21 @@ import { StreamproofError } from '../util/errors.ts';
 
 const lifeline = new URL('./lifeline.sh', import.meta.url).pathname;
 
+/** A process a fault can crash, freeze and bring back: a broker, a SUT instance. */
+export interface ProcessControl {
+  running(): boolean;
+  /** SIGKILL; resolves once it is gone. */
+  kill(): Promise<void>;
+  /** SIGSTOP (a GC pause, a frozen VM). */
+  pause(): void;
+  /** SIGCONT. */
+  resume(): void;
+  /** Start it again (no-op when running); resolves when it serves again. */
+  start(): Promise<void>;
+  /** Clean stop (SIGTERM); resolves once it is gone. */
+  stop(): Promise<void>;
+}
+
 export interface ExitInfo {
   code: number | null;
   signal: NodeJS.Signals | null;

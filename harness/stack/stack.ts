@@ -21,7 +21,7 @@ import { type Progress, silent } from '../util/progress.ts';
 import { findJava } from './java.ts';
 import { type BrokerConfig, formatBroker, startBroker } from './kafka.ts';
 import { allocatePorts, type StackPorts } from './ports.ts';
-import type { ManagedProcess } from './process.ts';
+import type { ManagedProcess, ProcessControl } from './process.ts';
 import { provisionKafka, provisionRegistry, provisionToxiproxy } from './provision.ts';
 import { type StartedRegistry, startRegistry } from './registry.ts';
 import { proxyName, type StartedToxiproxy, startToxiproxy } from './toxiproxy.ts';
@@ -67,20 +67,10 @@ export interface StackStatus {
   startSeconds: number;
 }
 
-export interface BrokerHandle {
+/** `start()` brings it back on the same ports and data and resolves once it is back in the cluster metadata. */
+export interface BrokerHandle extends ProcessControl {
   readonly id: number;
   readonly pid: number;
-  running(): boolean;
-  /** SIGKILL: a crash. */
-  kill(): Promise<void>;
-  /** SIGSTOP: the process hangs (a GC pause, a frozen VM). */
-  pause(): void;
-  /** SIGCONT. */
-  resume(): void;
-  /** Start it again on the same ports and data (after kill or stop); resolves when it is back in the metadata. */
-  start(): Promise<void>;
-  /** Clean shutdown (SIGTERM, controlled shutdown). */
-  stop(): Promise<void>;
   /** stop() then start(). */
   restart(): Promise<void>;
 }

@@ -3,9 +3,10 @@
  * with the right anomaly under the kill fault (exit 1), while a correct transactional copier passes the same
  * scenario (exit 0). One shared stack; every run gets its own topics.
  */
-import { join } from 'node:path';
+
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runScenario } from '../harness/runner/run.ts';
 import { validateScenario } from '../harness/runner/scenario.ts';
@@ -51,7 +52,11 @@ describe('copy contract under kill -9', () => {
   });
 
   it('auto-commit without transactions is caught: exit 1 with duplicated or lost', async () => {
-    const r = await runScenario({ scenario: scenario('autocommit', { COPIER_WORK_MS: '150' }), outDir: join(out, 'autocommit'), stack });
+    const r = await runScenario({
+      scenario: scenario('autocommit', { COPIER_WORK_MS: '150' }),
+      outDir: join(out, 'autocommit'),
+      stack,
+    });
     expect(r.error).toBeNull();
     expect(r.exitCode).toBe(1);
     expect(r.counts.lost + r.counts.duplicated).toBeGreaterThan(0);
@@ -60,7 +65,11 @@ describe('copy contract under kill -9', () => {
   });
 
   it('committing offsets before producing is caught: exit 1 with lost', async () => {
-    const r = await runScenario({ scenario: scenario('commit-first', { COPIER_WORK_MS: '150' }), outDir: join(out, 'commit-first'), stack });
+    const r = await runScenario({
+      scenario: scenario('commit-first', { COPIER_WORK_MS: '150' }),
+      outDir: join(out, 'commit-first'),
+      stack,
+    });
     expect(r.error).toBeNull();
     expect(r.exitCode).toBe(1);
     expect(r.counts.lost).toBeGreaterThan(0);
@@ -68,7 +77,11 @@ describe('copy contract under kill -9', () => {
   });
 
   it('writing to a random partition instead of by key is caught: exit 1 with reordered', async () => {
-    const r = await runScenario({ scenario: scenario('random-partition'), outDir: join(out, 'random-partition'), stack });
+    const r = await runScenario({
+      scenario: scenario('random-partition'),
+      outDir: join(out, 'random-partition'),
+      stack,
+    });
     expect(r.error).toBeNull();
     expect(r.exitCode).toBe(1);
     expect(r.counts.reordered).toBeGreaterThan(0);

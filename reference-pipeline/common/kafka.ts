@@ -1,0 +1,139 @@
+/**
+ * Kafka plumbing shared by the components (@platformatic/kafka): topic creation that tolerates a concurrent creator,
+ * partition counts, and header helpers. Values and keys travel as Buffers; the components encode them.
+ */
+import { inspect } from 'node:util';
+import { Admin } from '@platformatic/kafka';
+
+export function adminClient(bootstrap: string[], clientId: string): Admin {
+  return new Admin({ clientId, bootstrapBrokers: bootstrap, retries: 5, retryDelay: 250, timeout: 15_000 });
+}
+
+export interface TopicSpec {
+  name: string;
+  partitions: number;
+  configs?: Record<string, string>;
+}
+
+/**
+ * Creates the missing topics of `specs`; existing ones are left alone (their partition count is returned, so a caller
+ * that needs co-partitioning can check it). Replication defaults to min(3, brokers).
+ */
+export async function ensureTopics(
+  bootstrap: string[],
+  specs: TopicSpec[],
+  replicationFactor?: number,
+): Promise<Map<string, number>> {
+  const admin = adminClient(bootstrap, 'streamproof-reference-admin');
+  try {
+    const md = await admin.metadata({ topics: [], forceUpdate: true });
+    const rf = replicationFactor ?? Math.min(3, md.brokers.size);
+    const existing = new Set(await admin.listTopics());
+    for (const spec of specs) {
+      if (existing.has(spec.name)) continue;
+      try {
+        await admin.createTopics({
+          topics: [spec.name],
+          partitions: spec.partitions,
+          replicas: rf,
+          configs: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+        });
+      } catch (err) {
+        // Another component created it between our list and our create: fine.
+        if (!/already exists/i.test(describe(err))) throw err;
+      }
+    }
+    const counts = new Map<string, number>();
+    const after = await admin.metadata({ topics: specs.map((s) => s.name), forceUpdate: true });
+    for (const s of specs) counts.set(s.name, after.topics.get(s.name)?.partitionsCount ?? 0);
+    return counts;
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
+export async function partitionCount(bootstrap: string[], topic: string): Promise<number> {
+  const admin = adminClient(bootstrap, 'streamproof-reference-admin');
+  try {
+    const md = await admin.metadata({ topics: [topic], forceUpdate: true });
+    return md.topics.get(topic)?.partitionsCount ?? 0;
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as Error & { errors?: unknown[]; cause?: unknown };
+  return [e?.message, ...(e?.errors ?? []).map((x) => (x as Error)?.message), (e?.cause as Error)?.message].join(' ');
+}
+
+export function headers(h: Record<string, string>): Map<Buffer, Buffer> {
+  const m = new Map<Buffer, Buffer>();
+  for (const [k, v] of Object.entries(h)) m.set(Buffer.from(k), Buffer.from(v));
+  return m;
+}
+
+export function headerValue(h: Map<unknown, unknown> | undefined, name: string): string | undefined {
+  if (!h) return undefined;
+  for (const [k, v] of h) {
+    if (String(k) === name) return v === undefined || v === null ? undefined : String(v);
+  }
+  return undefined;
+}
+
+/**
+ * True for errors that mean we no longer own what we were writing for: another producer with our transactional id
+ * (a newer epoch) took over, or the group moved on to a newer generation. Either way the group will send a new
+ * assignment; retrying before it would fight the rightful owner.
+ */
+export function isFencingError(err: unknown): boolean {
+  return /fenc|INVALID_PRODUCER_EPOCH|ILLEGAL_GENERATION|UNKNOWN_MEMBER_ID|REBALANCE_IN_PROGRESS|generation id/i.test(
+    errorText(err),
+  );
+}
+
+/** Everything an error says, nested errors and causes included (the client wraps protocol errors twice). */
+export function errorText(err: unknown): string {
+  const leaves: string[] = [];
+  const walk = (e: unknown, depth: number) => {
+    if (depth > 6 || e === null || typeof e !== 'object') return;
+    const x = e as Error & { errors?: unknown[]; cause?: unknown; code?: unknown; apiId?: unknown; apiCode?: unknown };
+    const nested = [...(Array.isArray(x.errors) ? x.errors : []), ...(x.cause ? [x.cause] : [])];
+    if (nested.length === 0) {
+      leaves.push(
+        [x.message, x.code, x.apiId, x.apiCode].filter((v) => v !== undefined).join(' | ') ||
+          inspect(e, { depth: 2, breakLength: Number.POSITIVE_INFINITY }),
+      );
+    }
+    for (const n of nested) walk(n, depth + 1);
+  };
+  walk(err, 0);
+  return `${(err as Error)?.message ?? String(err)}: ${[...new Set(leaves)].join('; ')}`;
+}
+
+/**
+ * Splits messages into sends of at most `maxBytes` (keys, values and headers). The client writes one record batch per
+ * partition and send and does not split it, so one send must stay under the broker's message.max.bytes (1 MiB by
+ * default) or the whole send fails with MESSAGE_TOO_LARGE, again on every retry.
+ */
+export function chunkBySize<M extends { key?: Buffer; value?: Buffer; headers?: Map<Buffer, Buffer> }>(
+  messages: M[],
+  maxBytes = 512 * 1024,
+): M[][] {
+  const chunks: M[][] = [];
+  let current: M[] = [];
+  let size = 0;
+  for (const m of messages) {
+    let bytes = 70 + (m.key?.length ?? 0) + (m.value?.length ?? 0);
+    for (const [k, v] of m.headers ?? []) bytes += k.length + v.length + 4;
+    if (current.length > 0 && size + bytes > maxBytes) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(m);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}

@@ -1,0 +1,52 @@
+/** SIGTERM / SIGINT = graceful stop: run `stop` once, then exit 0 (or 1 if stopping failed). */
+import type { Logger } from './log.ts';
+import { errorFields } from './log.ts';
+
+export function onShutdown(log: Logger, stop: () => Promise<void>, graceMs = 20_000): void {
+  let stopping = false;
+  const handler = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log('stopping', { signal });
+    const timer = setTimeout(() => {
+      log('graceful stop timed out; exiting', { graceMs });
+      process.exit(1);
+    }, graceMs);
+    timer.unref();
+    stop().then(
+      () => {
+        log('stopped');
+        process.exit(0);
+      },
+      (err) => {
+        log('stop failed', errorFields(err));
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => handler('SIGTERM'));
+  process.on('SIGINT', () => handler('SIGINT'));
+}
+
+/** Resolves after `ms` unless `signal` aborts first (then resolves early). */
+export function pause(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+    signal?.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** `p`, or a rejection naming `what` after `ms`: a Kafka call that never settles must fail the batch, not hang it. */
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,376 @@
+/**
+ * The lake sink: `attributions` and `events` (read_committed) into Parquet files under `date=YYYY-MM-DD/hour=HH/`,
+ * made visible by the commit log (commit-log.ts).
+ *
+ * Model: the lake, not the consumer group, owns the position. On start the sink reads the last commit, deletes files
+ * no commit names, and seeks its consumer to the commit's offsets (earliest where it has none). It buffers records
+ * and every `flushMs` (or `flushRecords`) writes one Parquet file per table and hour through DuckDB (an in-memory
+ * table, `COPY ... TO ... (FORMAT parquet)`), then commits the files together with the position after the last
+ * record they hold. A crash before the commit's rename leaves files no commit names (ignored, then deleted) and the
+ * old position (the records are read again); after it, the records are in the lake and the position is past them.
+ * Either way each record is in the committed lake exactly once. One sink instance per lake directory.
+ *
+ * Rows keep their Kafka coordinates (`kafka_partition`, `kafka_offset`) so a duplicate can be traced to its source.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { Consumer, type Message } from '@platformatic/kafka';
+import type { CommonConfig } from '../common/config.ts';
+import { EventDecoder } from '../common/event-codec.ts';
+import { startStatusServer } from '../common/http.ts';
+import { ensureTopics } from '../common/kafka.ts';
+import { pause } from '../common/lifecycle.ts';
+import { errorFields, type Logger } from '../common/log.ts';
+import { Registry } from '../common/metrics.ts';
+import { SchemaRegistryClient } from '../common/registry.ts';
+import {
+  fsyncFiles,
+  type LakeCommit,
+  type LakeFile,
+  type LakeTable,
+  readCommits,
+  removeUncommitted,
+  writeCommit,
+} from './commit-log.ts';
+
+export interface LakeSinkConfig extends CommonConfig {
+  lakeDir: string;
+  flushMs: number;
+  flushRecords: number;
+  /** Fault-injection aid, default 0: pause between writing the files and writing the commit. Never in production. */
+  commitDelayMs: number;
+}
+
+export interface StartedLakeSink {
+  readonly metricsPort: number;
+  stop(): Promise<void>;
+}
+
+type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
+type Cell = string | number | bigint | boolean | null;
+type ColumnType = 'VARCHAR' | 'DOUBLE' | 'BIGINT' | 'INTEGER' | 'BOOLEAN';
+
+export const LAKE_COLUMNS: Record<LakeTable, [string, ColumnType][]> = {
+  attributions: [
+    ['record_id', 'VARCHAR'],
+    ['conversion_id', 'VARCHAR'],
+    ['user_id', 'VARCHAR'],
+    ['model', 'VARCHAR'],
+    ['touch_event_id', 'VARCHAR'],
+    ['touch_type', 'VARCHAR'],
+    ['channel', 'VARCHAR'],
+    ['campaign', 'VARCHAR'],
+    ['credit', 'DOUBLE'],
+    ['revenue_credit', 'DOUBLE'],
+    ['revenue_credit_minor', 'BIGINT'],
+    ['currency', 'VARCHAR'],
+    ['conversion_time', 'BIGINT'],
+    ['touch_time', 'BIGINT'],
+    ['kafka_partition', 'INTEGER'],
+    ['kafka_offset', 'BIGINT'],
+  ],
+  events: [
+    ['event_id', 'VARCHAR'],
+    ['user_id', 'VARCHAR'],
+    ['user_seq', 'BIGINT'],
+    ['type', 'VARCHAR'],
+    ['channel', 'VARCHAR'],
+    ['campaign', 'VARCHAR'],
+    ['event_time', 'BIGINT'],
+    ['sent_at', 'BIGINT'],
+    ['revenue', 'DOUBLE'],
+    ['currency', 'VARCHAR'],
+    ['schema_version', 'INTEGER'],
+    ['device', 'VARCHAR'],
+    ['consent_analytics', 'BOOLEAN'],
+    ['consent_ads', 'BOOLEAN'],
+    ['kafka_partition', 'INTEGER'],
+    ['kafka_offset', 'BIGINT'],
+  ],
+};
+
+interface Row {
+  table: LakeTable;
+  time: number;
+  cells: Cell[];
+}
+
+export function hourOf(ms: number): { date: string; hour: string } {
+  const iso = new Date(ms).toISOString();
+  return { date: iso.slice(0, 10), hour: iso.slice(11, 13) };
+}
+
+export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<StartedLakeSink> {
+  const metrics = new Registry();
+  const rowsTotal = metrics.counter('lake_rows_total', 'Rows committed to the lake, by table');
+  const commitsTotal = metrics.counter('lake_commits_total', 'Commits written');
+  const filesTotal = metrics.counter('lake_files_total', 'Parquet files committed');
+  const skipped = metrics.counter('lake_skipped_total', 'Records not written (undecodable), by table');
+  const inProgress = metrics.gauge('lake_commit_in_progress', '1 while files are written and not yet committed');
+  const commitLatency = metrics.histogram('lake_commit_latency_seconds', 'Time to write, fsync and commit one flush');
+  const buffered = metrics.gauge('lake_buffered_records', 'Records read and not yet committed');
+  const lastSeq = metrics.gauge('lake_last_commit_seq', 'Sequence number of the last commit');
+
+  mkdirSync(cfg.lakeDir, { recursive: true });
+  const commits = readCommits(cfg.lakeDir);
+  const removed = removeUncommitted(cfg.lakeDir, commits);
+  if (removed.length > 0) log('removed uncommitted files', { count: removed.length, files: removed.slice(0, 20) });
+  let last: LakeCommit | undefined = commits[commits.length - 1];
+  lastSeq.set(last?.seq ?? 0);
+  const position: Record<string, Record<string, string>> = structuredClone(last?.offsets ?? {});
+  const topics = [cfg.outputTopic, cfg.inputTopic];
+  await ensureTopics(
+    cfg.bootstrap,
+    topics.map((name) => ({ name, partitions: cfg.partitions })),
+    cfg.replicationFactor,
+  );
+
+  const decoder = new EventDecoder(cfg.registryUrl ? new SchemaRegistryClient(cfg.registryUrl) : undefined);
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+
+  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
+    clientId: `streamproof-lake-${cfg.instance}`,
+    groupId: `${cfg.groupId}-lake`,
+    bootstrapBrokers: cfg.bootstrap,
+    sessionTimeout: 10_000,
+    rebalanceTimeout: 30_000,
+    heartbeatInterval: 1_000,
+    timeout: 30_000,
+    retries: 20,
+    retryDelay: 500,
+    maxWaitTime: 200,
+    isolationLevel: 1,
+  });
+  const offsets = Object.entries(position).flatMap(([topic, parts]) =>
+    Object.entries(parts).map(([partition, offset]) => ({
+      topic,
+      partition: Number(partition),
+      offset: BigInt(offset),
+    })),
+  );
+  log('resuming', { commit: last?.seq ?? 0, offsets: position });
+  const stream = await consumer.consume({
+    topics,
+    mode: 'manual',
+    offsets,
+    fallbackMode: 'earliest',
+    autocommit: false,
+    isolationLevel: 1,
+  });
+  const incoming: Msg[] = [];
+  let paused = false;
+  stream.on('data', (m: Msg) => {
+    incoming.push(m);
+    if (!paused && incoming.length >= cfg.flushRecords * 2) {
+      paused = true;
+      stream.pause();
+    }
+  });
+  stream.on('error', (err: unknown) => {
+    log('consumer stream failed; exiting for a restart', errorFields(err));
+    process.exit(1);
+  });
+
+  /** Pending rows and the position after them; committed together. */
+  let rows: Row[] = [];
+  const pending: Record<string, Record<string, bigint>> = {};
+
+  const toRows = async (batch: Msg[]) => {
+    for (const m of batch) {
+      const topicPos = pending[m.topic] ?? {};
+      const committedPos = position[m.topic]?.[m.partition];
+      const prev = topicPos[m.partition] ?? (committedPos !== undefined ? BigInt(committedPos) : -1n);
+      // A redelivered record (consumer reset after a rebalance) is already buffered or committed.
+      if (m.offset < prev) continue;
+      topicPos[m.partition] = m.offset + 1n;
+      pending[m.topic] = topicPos;
+      if (m.topic === cfg.outputTopic) {
+        let r: Record<string, unknown>;
+        try {
+          r = JSON.parse(m.value?.toString() ?? '') as Record<string, unknown>;
+        } catch {
+          skipped.inc({ table: 'attributions' });
+          continue;
+        }
+        rows.push({
+          table: 'attributions',
+          time: Number(r.conversion_time),
+          cells: [
+            ...LAKE_COLUMNS.attributions.slice(0, 14).map(([name]) => (r[name] ?? null) as Cell),
+            m.partition,
+            m.offset,
+          ],
+        });
+      } else {
+        const d = await decoder.decode(m.value);
+        if (!d.ok) {
+          skipped.inc({ table: 'events' });
+          continue;
+        }
+        const e = d.event;
+        rows.push({
+          table: 'events',
+          time: e.event_time,
+          cells: [
+            e.event_id,
+            e.user_id,
+            e.user_seq,
+            e.type,
+            e.channel,
+            e.campaign,
+            e.event_time,
+            e.sent_at,
+            e.revenue,
+            e.currency,
+            e.schema_version,
+            e.device,
+            e.consent.analytics,
+            e.consent.ads,
+            m.partition,
+            m.offset,
+          ],
+        });
+      }
+    }
+    buffered.set(rows.length);
+  };
+
+  const writeParquet = async (seq: number, table: LakeTable, date: string, hour: string, n: number, group: Row[]) => {
+    const cols = LAKE_COLUMNS[table];
+    await conn.run(`CREATE OR REPLACE TEMP TABLE staging (${cols.map(([c, t]) => `"${c}" ${t}`).join(', ')})`);
+    const app = await conn.createAppender('staging');
+    for (const row of group) {
+      row.cells.forEach((v, i) => {
+        const type = cols[i]![1];
+        if (v === null || v === undefined) app.appendNull();
+        else if (type === 'VARCHAR') app.appendVarchar(String(v));
+        else if (type === 'DOUBLE') app.appendDouble(Number(v));
+        else if (type === 'BIGINT') app.appendBigInt(BigInt(v));
+        else if (type === 'INTEGER') app.appendInteger(Number(v));
+        else app.appendBoolean(Boolean(v));
+      });
+      app.endRow();
+    }
+    app.flushSync();
+    app.closeSync();
+    const rel = `${table}/date=${date}/hour=${hour}/part-${String(seq).padStart(8, '0')}-${n}.parquet`;
+    mkdirSync(join(cfg.lakeDir, table, `date=${date}`, `hour=${hour}`), { recursive: true });
+    const abs = join(cfg.lakeDir, rel).replace(/'/g, "''");
+    await conn.run(`COPY staging TO '${abs}' (FORMAT parquet, COMPRESSION zstd)`);
+    return { path: rel, table, rows: group.length, date, hour } satisfies LakeFile;
+  };
+
+  const flush = async () => {
+    const seq = (last?.seq ?? 0) + 1;
+    const started = performance.now();
+    const groups = new Map<string, Row[]>();
+    for (const r of rows) {
+      const { date, hour } = hourOf(r.time);
+      const k = `${r.table}|${date}|${hour}`;
+      const g = groups.get(k);
+      if (g) g.push(r);
+      else groups.set(k, [r]);
+    }
+    inProgress.set(1);
+    try {
+      const files: LakeFile[] = [];
+      let n = 0;
+      for (const [k, g] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
+        const [table, date, hour] = k.split('|') as [LakeTable, string, string];
+        files.push(await writeParquet(seq, table, date, hour, n++, g));
+      }
+      fsyncFiles(cfg.lakeDir, files);
+      if (cfg.commitDelayMs > 0) await pause(cfg.commitDelayMs);
+      const next: Record<string, Record<string, string>> = structuredClone(position);
+      for (const [topic, parts] of Object.entries(pending)) {
+        const t = next[topic] ?? {};
+        for (const [p, o] of Object.entries(parts)) t[p] = String(o);
+        next[topic] = t;
+      }
+      const counts: Record<LakeTable, number> = { attributions: 0, events: 0 };
+      for (const r of rows) counts[r.table] += 1;
+      const commit: LakeCommit = {
+        version: 1,
+        seq,
+        committed_at: new Date().toISOString(),
+        files,
+        offsets: next,
+        rows: counts,
+      };
+      writeCommit(cfg.lakeDir, commit);
+      last = commit;
+      Object.assign(position, next);
+      for (const k of Object.keys(pending)) delete pending[k];
+      rows = [];
+      buffered.set(0);
+      commitsTotal.inc();
+      filesTotal.inc({}, files.length);
+      rowsTotal.inc({ table: 'attributions' }, counts.attributions);
+      rowsTotal.inc({ table: 'events' }, counts.events);
+      lastSeq.set(seq);
+      commitLatency.observe((performance.now() - started) / 1000);
+    } finally {
+      inProgress.set(0);
+    }
+  };
+
+  let running = true;
+  let serving = false;
+  const stopController = new AbortController();
+  let lastFlush = Date.now();
+  const loop = (async () => {
+    serving = true;
+    while (running) {
+      try {
+        const batch = incoming.splice(0);
+        if (paused) {
+          paused = false;
+          stream.resume();
+        }
+        await toRows(batch);
+        const due = Date.now() - lastFlush >= cfg.flushMs || rows.length >= cfg.flushRecords;
+        const moved = Object.keys(pending).length > 0;
+        if (due && moved) {
+          await flush();
+          lastFlush = Date.now();
+        } else if (due) lastFlush = Date.now();
+      } catch (err) {
+        // The position did not move: the next flush writes new files under a new name and the old ones are debris.
+        log('flush failed; will retry', errorFields(err));
+      }
+      await pause(50, stopController.signal);
+    }
+  })();
+
+  const status = await startStatusServer({
+    port: cfg.metricsPort,
+    registry: metrics,
+    healthy: () => serving && running,
+  });
+  log('ready', { metricsPort: status.port, lake: cfg.lakeDir, commit: last?.seq ?? 0 });
+  return {
+    metricsPort: status.port,
+    async stop() {
+      running = false;
+      stopController.abort();
+      await loop;
+      try {
+        await toRows(incoming.splice(0));
+        if (Object.keys(pending).length > 0) await flush();
+      } catch (err) {
+        log('final flush failed', errorFields(err));
+      }
+      await stream.close().catch(() => {});
+      try {
+        await consumer.close(true);
+      } catch {
+        // nothing to release
+      }
+      conn.closeSync();
+      db.closeSync();
+      await status.close();
+    },
+  };
+}

@@ -53,7 +53,9 @@ for (const p of patches) {
   }
   if (text.includes(p.marker)) continue;
   if (!text.includes(p.from)) {
-    console.error(`patch-deps: ${p.file} does not contain the text this patch replaces; the dependency changed: review the patch`);
+    console.error(
+      `patch-deps: ${p.file} does not contain the text this patch replaces; the dependency changed: review the patch`,
+    );
     failed = true;
     continue;
   }

@@ -48,6 +48,12 @@ describe('read_committed through the harness client', () => {
       await closeNow(producer);
     }
     const got = await readN(stack.bootstrap, topic, 15, 6000);
-    expect(got.map((r) => r.value)).toEqual(['committed-0', 'committed-1', 'committed-2', 'committed-3', 'committed-4']);
+    expect(got.map((r) => r.value)).toEqual([
+      'committed-0',
+      'committed-1',
+      'committed-2',
+      'committed-3',
+      'committed-4',
+    ]);
   });
 });

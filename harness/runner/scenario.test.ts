@@ -30,7 +30,7 @@ describe('validateScenario', () => {
 
   it('accepts every scenario file shipped in scenarios/', () => {
     const dir = join(import.meta.dirname, '..', '..', 'scenarios');
-    for (const f of ['copy-kill.json', 'chaos-matrix.json', 'smoke.json']) {
+    for (const f of ['copy-kill.json', 'chaos-matrix.json', 'smoke.json', 'reference-kill.json']) {
       expect(() => validateScenario(JSON.parse(readFileSync(join(dir, f), 'utf8')))).not.toThrow();
     }
   });

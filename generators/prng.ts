@@ -1,7 +1,7 @@
 /**
  * sfc32 (Chris Doty-Humphrey's Small Fast Chaotic generator), in 32-bit integer math only: the bulk generator's
  * randomness. It passes PractRand to 2^40+ bytes, has a 2^128 state and costs a handful of integer ops per output,
- * which is what a 5M events/s loop can afford. `Math.random` is never used: every stream replays from its seed.
+ * which is what a 5M events/s loop can afford. No global random source is used: every stream replays from its seed.
  */
 export class Sfc32 {
   // State in an Int32Array, not four number fields: V8 keeps small integers (Smis) in fields only up to 2^30, so

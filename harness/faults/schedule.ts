@@ -9,7 +9,7 @@
  * Abort heals everything applied so far, skips what was not yet applied, and then resolves. A failed apply or heal
  * is reported in the result (and not recorded as happened); the other faults go on.
  *
- * `at: "random"` is drawn from `seed` (sfc32, never Math.random) uniformly so the fault fits in `durationMs`: the same
+ * `at: "random"` is drawn from `seed` (sfc32, never a global random source) uniformly so the fault fits in `durationMs`: the same
  * seed and scenario replay the same times.
  */
 import { setTimeout as timersSleep } from 'node:timers/promises';

@@ -376,10 +376,11 @@ describe('reference pipeline', () => {
     });
     const lake = ref.lake!;
     await postEvents(ref, events.slice(0, 2000));
+    // Wait until the files of a commit are written and fsynced but the commit is not: the window the kill must hit.
     await waitMetric(
       () => lake.metrics(),
-      'lake_commit_in_progress',
-      (v) => v === 1,
+      'lake_files_pending_commit',
+      (v) => v > 0,
     );
     await lake.kill();
     // The kill landed between the data files and the commit: files exist that no commit names.

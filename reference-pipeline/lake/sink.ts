@@ -108,6 +108,10 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
   const filesTotal = metrics.counter('lake_files_total', 'Parquet files committed');
   const skipped = metrics.counter('lake_skipped_total', 'Records not written (undecodable), by table');
   const inProgress = metrics.gauge('lake_commit_in_progress', '1 while files are written and not yet committed');
+  const pendingFiles = metrics.gauge(
+    'lake_files_pending_commit',
+    'data files written and fsynced that no commit names yet',
+  );
   const commitLatency = metrics.histogram('lake_commit_latency_seconds', 'Time to write, fsync and commit one flush');
   const buffered = metrics.gauge('lake_buffered_records', 'Records read and not yet committed');
   const lastSeq = metrics.gauge('lake_last_commit_seq', 'Sequence number of the last commit');
@@ -282,6 +286,7 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
         files.push(await writeParquet(seq, table, date, hour, n++, g));
       }
       fsyncFiles(cfg.lakeDir, files);
+      pendingFiles.set(files.length);
       if (cfg.commitDelayMs > 0) await pause(cfg.commitDelayMs);
       const next: Record<string, Record<string, string>> = structuredClone(position);
       for (const [topic, parts] of Object.entries(pending)) {
@@ -313,6 +318,7 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
       commitLatency.observe((performance.now() - started) / 1000);
     } finally {
       inProgress.set(0);
+      pendingFiles.set(0);
     }
   };
 

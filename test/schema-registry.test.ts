@@ -13,53 +13,12 @@ import avro from 'avsc';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { schemaEvolution } from '../generators/arbitrary/schemaEvolution.ts';
+import { sampleAvroValue } from '../generators/avro-sample.ts';
 import { COMPATIBILITY_MODES, type CompatibilityMode } from '../generators/compatibility.ts';
 import { Sfc32 } from '../generators/prng.ts';
 import type { AvroSchema } from '../generators/schemas.ts';
 import { RegistryClient } from '../harness/registry/client.ts';
 import { type StartedStack, startStack } from '../harness/stack/stack.ts';
-
-/** Values of an avsc type from a seeded PRNG (avsc's own `random()` uses Math.random and would not replay). */
-function sample(type: avro.Type, rng: Sfc32): unknown {
-  const t = type as avro.Type & {
-    types?: avro.Type[];
-    symbols?: string[];
-    fields?: { name: string; type: avro.Type }[];
-    branchName?: string;
-  };
-  const u = rng.u32();
-  switch (type.typeName) {
-    case 'null':
-      return null;
-    case 'boolean':
-      return (u & 1) === 1;
-    case 'int':
-      return (u | 0) >> 8;
-    case 'long':
-      return u * 100;
-    case 'float':
-      return Math.fround(u / 7);
-    case 'double':
-      return u / 3;
-    case 'string':
-      return `s${u % 1000}`;
-    case 'bytes':
-      return Buffer.from([u & 0xff, (u >>> 8) & 0xff]);
-    case 'enum':
-      return t.symbols![u % t.symbols!.length];
-    case 'record': {
-      const o: Record<string, unknown> = {};
-      for (const f of t.fields!) o[f.name] = sample(f.type, rng);
-      return o;
-    }
-    case 'union:wrapped': {
-      const b = t.types![u % t.types!.length]!;
-      return b.typeName === 'null' ? null : { [b.branchName!]: sample(b, rng) };
-    }
-    default:
-      throw new Error(`sample: unsupported ${type.typeName}`);
-  }
-}
 
 /** Does avsc read data written with `writer` through `reader`? A resolver must build and 20 seeded values decode. */
 function avscReads(reader: AvroSchema, writer: AvroSchema, seed = 1): boolean {
@@ -70,7 +29,7 @@ function avscReads(reader: AvroSchema, writer: AvroSchema, seed = 1): boolean {
     const resolver = r.createResolver(w);
     const rng = new Sfc32(seed);
     for (let i = 0; i < 20; i++) {
-      const value = r.fromBuffer(w.toBuffer(sample(w, rng)), resolver);
+      const value = r.fromBuffer(w.toBuffer(sampleAvroValue(w, rng)), resolver);
       if (!r.isValid(value)) return false;
     }
     return true;

@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sampleAvroValue } from '../avro-sample.ts';
 import { canRead } from '../compatibility.ts';
 import { type Event, eventProblems, SCHEMA_VERSIONS } from '../event.ts';
 import { Sfc32 } from '../prng.ts';
@@ -99,48 +100,6 @@ describe('shrinking gives small counterexamples', () => {
   });
 });
 
-/** Values of an avsc type from a seeded PRNG (avsc's own `random()` uses Math.random and would not replay). */
-function sample(type: avro.Type, rng: Sfc32, depth = 0): unknown {
-  const t = type as avro.Type & {
-    types?: avro.Type[];
-    symbols?: string[];
-    fields?: { name: string; type: avro.Type }[];
-    branchName?: string;
-  };
-  const u = rng.u32();
-  switch (type.typeName) {
-    case 'null':
-      return null;
-    case 'boolean':
-      return (u & 1) === 1;
-    case 'int':
-      return (u | 0) >> 8;
-    case 'long':
-      return u * 100;
-    case 'float':
-      return Math.fround(u / 7);
-    case 'double':
-      return u / 3;
-    case 'string':
-      return `s${u % 1000}`;
-    case 'bytes':
-      return Buffer.from([u & 0xff, (u >>> 8) & 0xff]);
-    case 'enum':
-      return t.symbols![u % t.symbols!.length];
-    case 'record': {
-      const o: Record<string, unknown> = {};
-      for (const f of t.fields!) o[f.name] = sample(f.type, rng, depth + 1);
-      return o;
-    }
-    case 'union:wrapped': {
-      const b = t.types![u % t.types!.length]!;
-      return b.typeName === 'null' ? null : { [b.branchName!]: sample(b, rng, depth + 1) };
-    }
-    default:
-      throw new Error(`sample: unsupported ${type.typeName}`);
-  }
-}
-
 // A wrapped union value's key is a primitive type name or a qualified (dotted) type name; field names are neither.
 const BRANCH = /^(boolean|int|long|float|double|bytes|string|.*\..*)$/;
 
@@ -173,7 +132,7 @@ function avscReads(
   }
   const rng = new Sfc32(seed);
   for (let i = 0; i < 20; i++) {
-    const value = sample(writer, rng) as Record<string, unknown>;
+    const value = sampleAvroValue(writer, rng) as Record<string, unknown>;
     const read = reader.fromBuffer(writer.toBuffer(value), resolver) as Record<string, unknown>;
     expect(reader.isValid(read)).toBe(true);
     // Fields the reader matched by name or alias carry the writer's value (modulo promotion and union wrapping).

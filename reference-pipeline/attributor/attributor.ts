@@ -30,7 +30,15 @@ import { Consumer, type Message, Producer } from '@platformatic/kafka';
 import type { CommonConfig } from '../common/config.ts';
 import { type Decoded, EventDecoder } from '../common/event-codec.ts';
 import { startStatusServer } from '../common/http.ts';
-import { chunkBySize, ensureTopics, errorText, headers, headerValue, isFencingError } from '../common/kafka.ts';
+import {
+  bufferMessages,
+  chunkBySize,
+  ensureTopics,
+  errorText,
+  headers,
+  headerValue,
+  isFencingError,
+} from '../common/kafka.ts';
 import { pause, within } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import { Registry } from '../common/metrics.ts';
@@ -181,7 +189,6 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     log('assignment', { generation: p.generationId, partitions: assigned });
   });
 
-  const incoming: Msg[] = [];
   const stream = await consumer.consume({
     topics: [cfg.inputTopic],
     mode: 'committed',
@@ -190,15 +197,7 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     isolationLevel: 1,
     maxWaitTime: Math.max(10, cfg.batchMs),
   });
-  let paused = false;
-  stream.on('data', (m: Msg) => {
-    incoming.push(m);
-    if (!paused && incoming.length >= cfg.batchMax * 4) {
-      paused = true;
-      stream.pause();
-    }
-  });
-  stream.on('error', (err: unknown) => {
+  const incoming = bufferMessages<Msg>(stream, cfg.batchMax * 4, (err) => {
     log('consumer stream failed; exiting for a restart', errorFields(err));
     process.exit(1);
   });
@@ -504,11 +503,7 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
       }
     }
     owned_.set(owned.size);
-    const batch = incoming.splice(0);
-    if (paused) {
-      paused = false;
-      stream.resume();
-    }
+    const batch = incoming.take();
     for (const m of batch) {
       const o = owned.get(m.partition);
       if (!o) {
@@ -546,7 +541,7 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
         [...owned.values()].map((o) => [o.partition, { position: String(o.position), queued: o.queue.length }]),
       ),
       held: Object.fromEntries([...held].map(([p, m]) => [p, m.length])),
-      incoming: incoming.length,
+      incoming: incoming.size,
       recordsIn: recordsIn.get(),
       txOpen: txOpen.get(),
     });

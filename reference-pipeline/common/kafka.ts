@@ -137,3 +137,43 @@ export function chunkBySize<M extends { key?: Buffer; value?: Buffer; headers?: 
   if (current.length > 0) chunks.push(current);
   return chunks;
 }
+
+/**
+ * Collects a consumer stream's messages for a micro-batch loop: the stream is paused once `highWater` messages wait
+ * (bounded memory under a backlog) and resumed when the loop takes them. A stream error is fatal for the component:
+ * `onError` decides what that means (the components exit for a restart).
+ */
+export function bufferMessages<M>(
+  stream: {
+    on(event: 'data', fn: (m: M) => void): unknown;
+    on(event: 'error', fn: (err: unknown) => void): unknown;
+    pause(): unknown;
+    resume(): unknown;
+  },
+  highWater: number,
+  onError: (err: unknown) => void,
+): { take(): M[]; readonly size: number } {
+  const waiting: M[] = [];
+  let paused = false;
+  stream.on('data', (m: M) => {
+    waiting.push(m);
+    if (!paused && waiting.length >= highWater) {
+      paused = true;
+      stream.pause();
+    }
+  });
+  stream.on('error', onError);
+  return {
+    take() {
+      const batch = waiting.splice(0);
+      if (paused) {
+        paused = false;
+        stream.resume();
+      }
+      return batch;
+    },
+    get size() {
+      return waiting.length;
+    },
+  };
+}

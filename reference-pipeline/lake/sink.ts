@@ -19,7 +19,7 @@ import { Consumer, type Message } from '@platformatic/kafka';
 import type { CommonConfig } from '../common/config.ts';
 import { EventDecoder } from '../common/event-codec.ts';
 import { startStatusServer } from '../common/http.ts';
-import { ensureTopics } from '../common/kafka.ts';
+import { bufferMessages, ensureTopics } from '../common/kafka.ts';
 import { pause } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import { Registry } from '../common/metrics.ts';
@@ -163,16 +163,7 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
     autocommit: false,
     isolationLevel: 1,
   });
-  const incoming: Msg[] = [];
-  let paused = false;
-  stream.on('data', (m: Msg) => {
-    incoming.push(m);
-    if (!paused && incoming.length >= cfg.flushRecords * 2) {
-      paused = true;
-      stream.pause();
-    }
-  });
-  stream.on('error', (err: unknown) => {
+  const incoming = bufferMessages<Msg>(stream, cfg.flushRecords * 2, (err) => {
     log('consumer stream failed; exiting for a restart', errorFields(err));
     process.exit(1);
   });
@@ -330,11 +321,7 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
     serving = true;
     while (running) {
       try {
-        const batch = incoming.splice(0);
-        if (paused) {
-          paused = false;
-          stream.resume();
-        }
+        const batch = incoming.take();
         await toRows(batch);
         const due = Date.now() - lastFlush >= cfg.flushMs || rows.length >= cfg.flushRecords;
         const moved = Object.keys(pending).length > 0;
@@ -363,7 +350,7 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
       stopController.abort();
       await loop;
       try {
-        await toRows(incoming.splice(0));
+        await toRows(incoming.take());
         if (Object.keys(pending).length > 0) await flush();
       } catch (err) {
         log('final flush failed', errorFields(err));

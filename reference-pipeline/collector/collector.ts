@@ -9,6 +9,13 @@
  * the request is acked, with a result per event; a produce failure answers 503 and the client retries the request
  * (at-least-once from the client; the attributor's per-user `user_seq` check drops the duplicates it can create).
  *
+ * Producing: one idempotent producer with one send in flight. @platformatic/kafka numbers a partition's sequences
+ * when it builds a request, so two concurrent sends on one producer reuse sequence numbers and the broker answers
+ * OutOfOrderSequence from then on. Requests that arrive while a send is in flight are coalesced, in arrival order,
+ * into the next send (group commit: batches grow with load instead of requests queueing one by one), and each is
+ * answered when its records are acked. After a failed send the producer is replaced, so a session whose sequences may
+ * disagree with the broker's is never reused.
+ *
  * Backpressure: events accepted but not yet acked count against `maxInFlight`; a request that would exceed it gets
  * 429 with Retry-After before anything is produced. Bodies over `maxBodyBytes` get 413; a configured bearer token
  * makes every ingest request without it a 401.
@@ -79,15 +86,18 @@ export async function startCollector(cfg: CollectorConfig, log: Logger): Promise
     );
     log('schema registered', { subject: `${cfg.inputTopic}-value`, id: schemaId });
   }
-  const producer = new Producer({
-    clientId: `streamproof-collector-${cfg.instance}`,
-    bootstrapBrokers: cfg.bootstrap,
-    idempotent: true,
-    acks: -1,
-    retries: 10,
-    retryDelay: 250,
-    timeout: 30_000,
-  });
+  const sender = new CoalescingSender(
+    () =>
+      new Producer({
+        clientId: `streamproof-collector-${cfg.instance}`,
+        bootstrapBrokers: cfg.bootstrap,
+        idempotent: true,
+        acks: -1,
+        retries: 10,
+        retryDelay: 250,
+        timeout: 30_000,
+      }),
+  );
   const encode = (e: EventV3): Buffer =>
     cfg.format === 'avro' ? encodeConfluent(schemaId, EVENT_TYPES_AVRO[LATEST_SCHEMA_VERSION], e) : encodeJson(e);
 
@@ -171,8 +181,7 @@ export async function startCollector(cfg: CollectorConfig, log: Logger): Promise
           }),
         } as (typeof messages)[number]);
       }
-      // Chunks are sent in order, each after the previous is acked, so a user's events keep their order.
-      for (const chunk of chunkBySize(messages)) await producer.send({ messages: chunk });
+      await sender.send(messages);
     } catch (err) {
       log('produce failed', errorFields(err));
       reply(
@@ -221,7 +230,7 @@ export async function startCollector(cfg: CollectorConfig, log: Logger): Promise
     async stop() {
       ready = false;
       await server.close();
-      await producer.close().catch(() => {});
+      await sender.close();
     },
   };
 }
@@ -279,4 +288,52 @@ function splitBody(body: string, contentType: string | undefined): Item[] {
     }
   }
   return items;
+}
+
+type OutRecord = { topic: string; key: Buffer; value: Buffer; headers?: Map<Buffer, Buffer> };
+
+/** One send in flight; what arrives meanwhile goes into the next send. See the module comment. */
+class CoalescingSender {
+  #producer: Producer;
+  #queue: { messages: OutRecord[]; done: (err?: unknown) => void }[] = [];
+  #busy = false;
+
+  constructor(private readonly make: () => Producer) {
+    this.#producer = make();
+  }
+
+  send(messages: OutRecord[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#queue.push({ messages, done: (err) => (err === undefined ? resolve() : reject(err)) });
+      void this.#pump();
+    });
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      while (this.#queue.length > 0) {
+        const group = this.#queue.splice(0);
+        let error: unknown;
+        try {
+          // Chunks go in order, each after the previous is acked, so a user's events keep their order.
+          for (const chunk of chunkBySize(group.flatMap((g) => g.messages)))
+            await this.#producer.send({ messages: chunk });
+        } catch (err) {
+          error = err ?? new Error('produce failed');
+          const old = this.#producer;
+          this.#producer = this.make();
+          old.close(true, () => {});
+        }
+        for (const g of group) g.done(error);
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#producer.close().catch(() => {});
+  }
 }

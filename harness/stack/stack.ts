@@ -112,7 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
   const dir = options.dir ?? mkdtempSync(join(stateRoot(), 'stack-'));
   mkdirSync(dir, { recursive: true });
   const keepDir = options.keepDir ?? options.dir !== undefined;
-  const clusterId = randomBytes(16).toString('base64url');
+  const clusterId = newClusterId();
   const voters = ports.brokers.map((p, i) => ({ id: i + 1, controller: p.controller }));
   const configs: BrokerConfig[] = ports.brokers.map((p, i) => ({
     id: i + 1,
@@ -301,5 +301,16 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
   } catch (err) {
     await stopAll();
     throw err;
+  }
+}
+
+/**
+ * A KRaft cluster id: 16 random bytes in base64url, as `kafka-storage random-uuid` makes. One that starts with "-"
+ * would be read as a flag by the storage tool, so the first character is kept out of "-".
+ */
+function newClusterId(): string {
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
   }
 }

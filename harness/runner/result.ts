@@ -13,6 +13,7 @@ import type {
 } from '../checkers/index.ts';
 import type { History } from '../history/index.ts';
 import type { StreamproofError } from '../util/errors.ts';
+import type { LagResult } from './lag.ts';
 import type { Scenario } from './scenario.ts';
 
 export const RESULT_FORMAT = 'streamproof.result/1';
@@ -61,6 +62,8 @@ export interface RunResult {
   load: unknown;
   faultSchedule: unknown;
   drain: { complete: boolean; waitedMs: number } | null;
+  /** SUT consumer lag per second (see lag.ts); null when nothing was sampled or derived (older results lack it). */
+  lag?: LagResult | null;
   timeline: Record<string, string>;
   notes: string[];
   error: { code: string; message: string } | null;
@@ -85,6 +88,7 @@ export function buildResult(x: {
   notes: string[];
   /** Output records the observer read (duplicates and undecodable ones included). */
   observedRecords: number;
+  lag?: LagResult | null;
 }): RunResult {
   const c = x.composed;
   const eo = c?.results['exactly-once'] as ExactlyOnceResult | undefined;
@@ -148,6 +152,7 @@ export function buildResult(x: {
     load: x.load ?? null,
     faultSchedule: x.faults ?? null,
     drain: x.drain ?? null,
+    lag: x.lag ?? null,
     timeline: Object.fromEntries(Object.entries(x.timeline).map(([k, v]) => [k, new Date(v).toISOString()])),
     notes: x.notes,
     error: x.harnessError ? { code: x.harnessError.code, message: x.harnessError.message } : null,
@@ -157,6 +162,8 @@ export function buildResult(x: {
       history: `${x.outDir}/history.json`,
       anomalies: `${x.outDir}/anomalies.json`,
       sutLogs: `${x.outDir}/sut`,
+      report: `${x.outDir}/report.html`,
+      reportMarkdown: `${x.outDir}/report.md`,
     },
   };
 }

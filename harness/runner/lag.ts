@@ -1,0 +1,173 @@
+/**
+ * Consumer lag of the SUT, for reports: once a second while the load runs and the output drains, the records of the
+ * input topic its consumer group has not committed yet.
+ *
+ * Model: lag(t) = sum over input partitions of (latest offset - committed offset of the group), read with the
+ * harness's own admin client on the direct listener (faults on the SUT's proxied path do not hit it). A partition
+ * the group has not committed yet counts from 0 (run topics are fresh). Sampling never fails a run: a sample that
+ * errors or is still in flight when the next one is due is skipped and counted.
+ *
+ * When the group never committed anything (a black-box SUT may ignore STREAMPROOF_GROUP_ID, or commit elsewhere),
+ * the runner falls back to `lagFromSeries`: cumulative acked minus cumulative observed records per second, i.e.
+ * "records acked but not yet seen in output", labelled as such.
+ */
+import { admin } from '../kafka/clients.ts';
+
+export interface LagPoint {
+  /** Epoch second of the sample. */
+  readonly second: number;
+  readonly lag: number;
+}
+
+export interface LagResult {
+  readonly group: string;
+  readonly topic: string;
+  /** `consumer-group`: sampled offsets; `acked-minus-observed`: derived from the per-second series. */
+  readonly source: 'consumer-group' | 'acked-minus-observed';
+  /** What the number means, for a chart label. */
+  readonly label: string;
+  readonly series: readonly LagPoint[];
+  /** Samples skipped (errors, timeouts, overlaps). */
+  readonly skippedSamples: number;
+}
+
+export const GROUP_LAG_LABEL = 'consumer-group lag: input records not yet committed by the SUT';
+export const DERIVED_LAG_LABEL = 'records acked but not yet seen in output (cumulative acked - observed)';
+
+export interface LagSamples {
+  readonly group: string;
+  readonly topic: string;
+  /** False when the group never committed an offset: the series then says nothing about the SUT. */
+  readonly sawCommit: boolean;
+  readonly series: readonly LagPoint[];
+  readonly skipped: number;
+  readonly errors: readonly string[];
+}
+
+export interface LagSampler {
+  /** Stop sampling (waits for a sample in flight) and return what was sampled. */
+  stop(): Promise<LagSamples>;
+}
+
+export function startLagSampler(opts: {
+  bootstrap: string;
+  group: string;
+  topic: string;
+  partitions: number;
+  intervalMs?: number;
+}): LagSampler {
+  const a = admin(opts.bootstrap, 'streamproof-lag');
+  const series: LagPoint[] = [];
+  const errors: string[] = [];
+  let skipped = 0;
+  let sawCommit = false;
+  let inFlight: Promise<void> | undefined;
+  const partitions = Array.from({ length: opts.partitions }, (_, i) => i);
+
+  const sampleOnce = async (): Promise<void> => {
+    const time = Date.now();
+    const [latest, committed] = await Promise.all([
+      a.listOffsets({
+        topics: [{ name: opts.topic, partitions: partitions.map((p) => ({ partitionIndex: p, timestamp: -1n })) }],
+      }),
+      a.listConsumerGroupOffsets({
+        groups: [{ groupId: opts.group, topics: [{ name: opts.topic, partitionIndexes: partitions }] }],
+      }),
+    ]);
+    const end = new Map<number, bigint>();
+    for (const t of latest) for (const p of t.partitions) end.set(p.partitionIndex, p.offset);
+    const done = new Map<number, bigint>();
+    for (const g of committed) {
+      for (const t of g.topics) {
+        for (const p of t.partitions) if (p.committedOffset >= 0n) done.set(p.partitionIndex, p.committedOffset);
+      }
+    }
+    if (done.size > 0) sawCommit = true;
+    let lag = 0n;
+    for (const p of partitions) {
+      const d = (end.get(p) ?? 0n) - (done.get(p) ?? 0n);
+      if (d > 0n) lag += d;
+    }
+    series.push({ second: Math.floor(time / 1000), lag: Number(lag) });
+  };
+
+  const tick = () => {
+    if (inFlight) {
+      skipped++;
+      return;
+    }
+    inFlight = sampleOnce()
+      .catch((err: unknown) => {
+        skipped++;
+        if (errors.length < 5) errors.push((err as Error)?.message ?? String(err));
+      })
+      .finally(() => {
+        inFlight = undefined;
+      });
+  };
+  tick();
+  const timer = setInterval(tick, opts.intervalMs ?? 1000);
+
+  return {
+    async stop() {
+      clearInterval(timer);
+      await inFlight;
+      // Not closeNow(): Admin.close takes a callback, not a force flag.
+      await a.close().catch(() => undefined);
+      return { group: opts.group, topic: opts.topic, sawCommit, series: dedupeSeconds(series), skipped, errors };
+    },
+  };
+}
+
+/** One point per second (the last sample of a second wins), in time order. */
+function dedupeSeconds(points: readonly LagPoint[]): LagPoint[] {
+  const bySecond = new Map<number, number>();
+  for (const p of points) bySecond.set(p.second, p.lag);
+  return [...bySecond.entries()].sort((x, y) => x[0] - y[0]).map(([second, lag]) => ({ second, lag }));
+}
+
+/** Fallback lag from the per-second series: cumulative acked minus cumulative observed, never below 0. */
+export function lagFromSeries(series: readonly { second: number; acked: number; observed: number }[]): LagPoint[] {
+  let acked = 0;
+  let observed = 0;
+  return series.map((p) => {
+    acked += p.acked;
+    observed += p.observed;
+    return { second: p.second, lag: Math.max(0, acked - observed) };
+  });
+}
+
+/**
+ * The lag of a run: sampled group lag when the group committed, else the series fallback; null when there is
+ * neither. Notes say which, and how many samples were skipped.
+ */
+export function lagResult(
+  samples: LagSamples | undefined,
+  series: readonly { second: number; acked: number; observed: number }[],
+  notes: string[],
+): LagResult | null {
+  if (samples?.skipped) {
+    const first = samples.errors[0] ? ` (first error: ${samples.errors[0]})` : '';
+    notes.push(`lag: ${samples.skipped} sample(s) of consumer group ${samples.group} skipped${first}`);
+  }
+  if (samples?.sawCommit) {
+    return {
+      group: samples.group,
+      topic: samples.topic,
+      source: 'consumer-group',
+      label: GROUP_LAG_LABEL,
+      series: samples.series,
+      skippedSamples: samples.skipped,
+    };
+  }
+  if (series.length === 0) return null;
+  if (samples) notes.push(`lag: consumer group ${samples.group} committed no offsets; lag derived from the series`);
+  return {
+    group: samples?.group ?? '',
+    topic: samples?.topic ?? '',
+    source: 'acked-minus-observed',
+    label: DERIVED_LAG_LABEL,
+    series: lagFromSeries(series),
+    skippedSamples: samples?.skipped ?? 0,
+  };
+}

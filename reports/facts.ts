@@ -1,0 +1,185 @@
+/**
+ * Typed views of the parts of a stored result that the result types leave open (`slo`, the per-second series,
+ * recovery, lag), plus the number formats every reporter shares. Views only select and join what the result holds;
+ * the one derived series, lag from acked - observed for results without sampled lag, is labelled as derived.
+ */
+import type { FaultRecovery, SloResult, ThresholdResult } from '../harness/checkers/index.ts';
+import type { SeriesPoint } from '../harness/history/index.ts';
+import { DERIVED_LAG_LABEL, type LagPoint, lagFromSeries } from '../harness/runner/lag.ts';
+import type { RunResult } from '../harness/runner/result.ts';
+
+/** Examples shown per anomaly kind; the full lists are in `files.anomalies`. */
+export const MAX_EXAMPLES = 5;
+
+export const CHECKER_LABEL: Readonly<Record<string, string>> = {
+  'exactly-once': 'exactly-once (nothing lost, nothing duplicated, nothing unexpected)',
+  attribution: 'attribution (output equals the attribution model)',
+  order: 'order (per-user order kept)',
+  schema: 'schema (every record decodable, every schema compatible)',
+  latency: 'latency (measured; judged by the SLOs)',
+  slo: 'slo (every threshold met)',
+};
+
+export function thresholds(run: RunResult): readonly ThresholdResult[] {
+  return ((run.slo as SloResult | null)?.thresholds ?? []) as readonly ThresholdResult[];
+}
+
+/** What to say when a run has no threshold results: none were set, or none were evaluated. */
+export function noThresholdsText(run: RunResult): string {
+  const declared = Object.values((run.scenario?.slo ?? {}) as Record<string, unknown>).some(
+    (v) => !Array.isArray(v) || v.length > 0,
+  );
+  return declared
+    ? 'The scenario sets SLO thresholds, but they were not evaluated (no checker ran).'
+    : 'No SLO thresholds in this scenario.';
+}
+
+export function series(run: RunResult): readonly SeriesPoint[] {
+  return (run.latency?.series ?? []) as readonly SeriesPoint[];
+}
+
+export function recoveries(run: RunResult): readonly FaultRecovery[] {
+  return (run.latency?.recovery ?? []) as readonly FaultRecovery[];
+}
+
+export interface FaultRow {
+  index: number;
+  faultId: string;
+  fault: string;
+  target: string;
+  startedAt: string;
+  healedAt: string | null;
+  /** Seconds from the load start (or the run start) to the fault start / heal. */
+  startSec: number;
+  healSec: number | null;
+  recovery: FaultRecovery | undefined;
+}
+
+/** Time zero of a run's charts and fault offsets: the load start when recorded, else the run start. */
+export function timeZero(run: RunResult): number {
+  return Date.parse(run.timeline?.loadStart ?? run.startedAt);
+}
+
+export function faultRows(run: RunResult): FaultRow[] {
+  const zero = timeZero(run);
+  const rec = recoveries(run);
+  return run.faults.map((f, index) => ({
+    index,
+    faultId: f.faultId,
+    fault: f.fault,
+    target: f.target ?? '',
+    startedAt: f.startedAt,
+    healedAt: f.healedAt,
+    startSec: (Date.parse(f.startedAt) - zero) / 1000,
+    healSec: f.healedAt === null ? null : (Date.parse(f.healedAt) - zero) / 1000,
+    recovery: rec.find((r) => r.faultId === f.faultId),
+  }));
+}
+
+export function recoveryText(r: FaultRecovery | undefined): string {
+  if (!r) return 'not measured';
+  if (r.status === 'recovered') return `recovered in ${fmtMs(r.recoveryMs)}`;
+  return r.status;
+}
+
+export interface LagView {
+  label: string;
+  source: 'consumer-group' | 'acked-minus-observed';
+  group: string;
+  series: readonly LagPoint[];
+}
+
+/** The run's lag: sampled or derived by the runner, or (older results) derived here from the series. */
+export function lagView(run: RunResult): LagView | null {
+  if (run.lag) return { label: run.lag.label, source: run.lag.source, group: run.lag.group, series: run.lag.series };
+  const s = series(run);
+  if (s.length === 0) return null;
+  return { label: DERIVED_LAG_LABEL, source: 'acked-minus-observed', group: '', series: lagFromSeries(s) };
+}
+
+export interface AnomalyView {
+  kind: string;
+  count: number;
+  /** Up to MAX_EXAMPLES examples, one line each. */
+  examples: string[];
+}
+
+/** Anomaly counts with a few examples each (only kinds with a count > 0). */
+export function anomalyViews(run: RunResult, max = MAX_EXAMPLES): AnomalyView[] {
+  const a = run.anomalies ?? { lost: [], duplicated: [], unexpected: [], reordered: [] };
+  const c = run.counts;
+  const kinds: [string, number, readonly unknown[]][] = [
+    ['lost', c.lost, a.lost ?? []],
+    ['duplicated', c.duplicated, a.duplicated ?? []],
+    ['unexpected', c.unexpected, a.unexpected ?? []],
+    ['reordered', c.reordered, a.reordered ?? []],
+    ['undecodable', c.undecodable, []],
+  ];
+  return kinds
+    .filter(([, n, list]) => n > 0 || list.length > 0)
+    .map(([kind, n, list]) => ({
+      kind,
+      count: Math.max(n, list.length),
+      examples: list.slice(0, max).map(exampleText),
+    }));
+}
+
+export function exampleText(x: unknown): string {
+  return typeof x === 'string' ? x : JSON.stringify(x);
+}
+
+export function checkerStatus(valid: boolean | 'unknown'): 'ok' | 'FAILED' | 'unknown' {
+  return valid === true ? 'ok' : valid === false ? 'FAILED' : 'unknown';
+}
+
+export function thresholdStatus(ok: boolean | 'unknown'): 'ok' | 'BREACHED' | 'unknown' {
+  return ok === true ? 'ok' : ok === false ? 'BREACHED' : 'unknown';
+}
+
+export function verdictText(v: RunResult['verdict']): string {
+  switch (v) {
+    case 'pass':
+      return 'every invariant held and every SLO was met';
+    case 'fail':
+      return 'an invariant was violated';
+    case 'slo-breach':
+      return 'every invariant held, but an SLO was breached';
+    default:
+      return 'the invariants could not be established (harness, stack or checker problem): not a pass';
+  }
+}
+
+export function fmtMs(v: number | null | undefined): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  if (Math.abs(v) >= 10_000) return `${(v / 1000).toFixed(1)} s`;
+  if (Math.abs(v) >= 100) return `${Math.round(v)} ms`;
+  return `${v.toFixed(1)} ms`;
+}
+
+export function fmtNum(v: number | null | undefined, digits = 0): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '-';
+  return v.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: 0 });
+}
+
+/**
+ * A threshold value in its unit. `scale`: another value shown beside it (observed vs limit), so both use the same
+ * time unit.
+ */
+export function fmtValue(v: number | null | undefined, unit: ThresholdResult['unit'], scale?: number | null): string {
+  if (v === null || v === undefined) return 'no data';
+  switch (unit) {
+    case 'ms':
+      if (Math.max(Math.abs(v), Math.abs(scale ?? 0)) >= 10_000) return `${(v / 1000).toFixed(1)} s`;
+      return Math.max(Math.abs(v), Math.abs(scale ?? 0)) >= 100 ? `${Math.round(v)} ms` : `${v.toFixed(1)} ms`;
+    case 'per-second':
+      return `${fmtNum(v, 1)}/s`;
+    case 'ratio':
+      return `${fmtNum(v * 100, 3)}%`;
+    default:
+      return fmtNum(v);
+  }
+}
+
+export function operatorOf(expression: string): string {
+  return /(<=|>=|==|!=|<|>)/.exec(expression)?.[1] ?? '';
+}

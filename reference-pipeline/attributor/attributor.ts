@@ -64,6 +64,12 @@ export interface AttributorConfig extends CommonConfig {
    * kill -9 lands inside a transaction deterministically. Never set in production.
    */
   commitDelayMs: number;
+  /**
+   * TEST-ONLY knob, default 0 (off): a deliberately broken build for showing that `streamproof certify` catches a
+   * regression. When N > 0, every Nth attribution record of a partition is written twice (both copies inside the
+   * batch's transaction, so the duplicate is committed). Never set in production.
+   */
+  injectDuplicateEvery: number;
   restoreTimeoutMs: number;
   /** Longest any single transaction step may take before the batch is failed (default 30000). */
   txTimeoutMs: number;
@@ -161,6 +167,8 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
   });
 
   const owned = new Map<number, Owned>();
+  // TEST-ONLY (injectDuplicateEvery): attribution records staged per partition.
+  const dupCounter = new Map<number, number>();
   /**
    * Records of partitions we do not own (yet): assigned but not taken over, or revoked. The consumer stream delivers
    * a record once per fetch position, so dropping one here would lose it if we take the partition over later without
@@ -413,6 +421,13 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
       if (r.state !== before) staged.set(e.user_id, r.state);
       for (const rec of r.outputs) {
         out.push({ topic: cfg.outputTopic, key: Buffer.from(rec.user_id), value: Buffer.from(JSON.stringify(rec)) });
+        // ---- TEST-ONLY knob (off unless STREAMPROOF_ATTRIBUTOR_INJECT_DUPLICATE_EVERY is set): a broken build ----
+        if (cfg.injectDuplicateEvery > 0) {
+          const n = (dupCounter.get(o.partition) ?? 0) + 1;
+          dupCounter.set(o.partition, n);
+          if (n % cfg.injectDuplicateEvery === 0) out.push(out[out.length - 1]!);
+        }
+        // ---- end of the test-only knob ----
       }
       outputs += r.outputs.length;
       if (r.rejection !== null) {

@@ -54,5 +54,5 @@ export async function startReferenceSut(opts: {
       unexpectedExits: [],
     };
   });
-  return { instances, stop: () => ref.stop() };
+  return { instances, collectorUrl: ref.collectorUrl, stop: () => ref.stop() };
 }

@@ -31,6 +31,8 @@ export interface SutInstance extends ProcessControl {
 
 export interface StartedSut {
   readonly instances: SutInstance[];
+  /** The reference pipeline's collector (HTTP ingest), e.g. `http://127.0.0.1:8080`. */
+  readonly collectorUrl?: string;
   stop(): Promise<void>;
 }
 

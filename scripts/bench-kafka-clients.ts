@@ -11,15 +11,14 @@
  * Each phase has a timeout and the whole run a time budget; a phase that runs out is reported, never waited for.
  * Only 127.0.0.1 is contacted: the stack's own brokers.
  */
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { type Message, Consumer as PConsumer, Producer as PProducer } from '@platformatic/kafka';
 import { CompressionTypes, Kafka, type LogEntry, logLevel, Partitioners } from 'kafkajs';
+import { runProducerPerformance } from '../harness/bench/producer-performance.ts';
 import { closeNow, ensureTopic } from '../harness/kafka/clients.ts';
-import { findJava } from '../harness/stack/java.ts';
 import { type StartedStack, startStack } from '../harness/stack/stack.ts';
 
 type ClientName = 'kafkajs' | 'platformatic';
@@ -742,57 +741,14 @@ interface JavaResult {
 }
 
 async function javaProducerPerformance(stack: StartedStack, topic: string, n: number): Promise<JavaResult> {
-  const java = await findJava(17);
-  if (!java) throw new Error('no Java >= 17 found');
-  const args = [
-    '-Xmx512m',
-    '-cp',
-    stack.status().toolsClasspath,
-    'org.apache.kafka.tools.ProducerPerformance',
-    '--topic',
+  return runProducerPerformance({
+    classpath: stack.status().toolsClasspath,
+    bootstrap: stack.bootstrap,
     topic,
-    '--num-records',
-    String(n),
-    '--record-size',
-    String(VALUE_BYTES),
-    '--throughput',
-    '-1',
-    '--producer-props',
-    `bootstrap.servers=${stack.bootstrap}`,
-    'acks=all',
-    'enable.idempotence=true',
-    'linger.ms=5',
-    'batch.size=65536',
-    'compression.type=none',
-  ];
-  const child = spawn(java.bin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => {
-    out += d.toString();
+    records: n,
+    recordSize: VALUE_BYTES,
+    timeoutMs: phaseTimeout(n),
   });
-  child.stderr.on('data', (d: Buffer) => {
-    out += d.toString();
-  });
-  const code = await withTimeout(
-    new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c))),
-    phaseTimeout(n),
-    'ProducerPerformance',
-  ).catch((err) => {
-    child.kill('SIGKILL');
-    throw err;
-  });
-  const summary = out.split('\n').find((l) => / records sent, .*50th/.test(l));
-  if (code !== 0 || !summary) throw new Error(`ProducerPerformance exited ${code}: ${out.slice(-600)}`);
-  const num = (re: RegExp) => Number(re.exec(summary)?.[1] ?? Number.NaN);
-  return {
-    records: num(/^(\d+) records sent/),
-    recordsPerSec: num(/([\d.]+) records\/sec/),
-    mbPerSec: num(/\(([\d.]+) MB\/sec\)/) * 1.048576,
-    avgMs: num(/([\d.]+) ms avg latency/),
-    p50Ms: num(/(\d+) ms 50th/),
-    p99Ms: num(/(\d+) ms 99th/),
-    summary: summary.trim(),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
  *   npx tsx harness/load/bench.ts --fake --rate 200000            # driver + generator + History, no Kafka
  *   npx tsx harness/load/bench.ts --rate 20000,50000 --seconds 10 # real one-broker stack, direct listener
  *   npx tsx harness/load/bench.ts --rate 2000 --proxied --producers 3 --compression lz4 --json
+ *   npx tsx harness/load/bench.ts --rate 100000 --client fast --producers 2   # the fast sender (fast-sender.ts)
  *
  * Starts (and stops) its own stack unless --fake. Prints one line per rate (JSON with --json): offered rate,
  * acked, ack latency, schedule lag, CPU share of the process, event-loop delay, and the load average (the dev
@@ -28,6 +29,7 @@ const { values } = parseArgs({
     producers: { type: 'string', default: '1' },
     partitions: { type: 'string', default: '6' },
     compression: { type: 'string', default: 'none' },
+    client: { type: 'string', default: 'platformatic' },
     proxied: { type: 'boolean', default: false },
     fake: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -44,6 +46,7 @@ function line(rate: number, s: LoadSummary, cpuUs: number, eld: ReturnType<typeo
     rate,
     producers: s.producers,
     compression: values.compression,
+    client: values.client,
     offered: s.offered,
     offeredRate: Math.round(s.offeredRate),
     acked: s.acked,
@@ -125,6 +128,7 @@ if (values.fake) {
             duration: durationMs,
             producers,
             compression: values.compression as Compression,
+            client: values.client as 'platformatic' | 'fast',
           }).done,
       );
     }

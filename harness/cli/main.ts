@@ -6,14 +6,29 @@
 import { runDaemon } from '../stack/daemon.ts';
 import { exitCodeFor, StreamproofError } from '../util/errors.ts';
 import { benchCommand } from './bench-command.ts';
+import { certifyCommand } from './certify-command.ts';
 import type { Command } from './command.ts';
 import { doctorCommand } from './doctor.ts';
+import { exportCommand } from './export-command.ts';
 import { generateCommand } from './generate-command.ts';
 import { provisionCommand } from './provision-command.ts';
+import { reportCommand } from './report-command.ts';
 import { runCommand } from './run-command.ts';
 import { stackCommand } from './stack-command.ts';
+import { workerCommand } from './worker-command.ts';
 
-const commands: Command[] = [runCommand, stackCommand, provisionCommand, doctorCommand, generateCommand, benchCommand];
+const commands: Command[] = [
+  runCommand,
+  certifyCommand,
+  reportCommand,
+  stackCommand,
+  provisionCommand,
+  doctorCommand,
+  generateCommand,
+  benchCommand,
+  exportCommand,
+  workerCommand,
+];
 
 const usage = `usage: streamproof <command>
 
@@ -36,9 +51,19 @@ async function main(argv: string[]): Promise<number> {
   return cmd.run(rest);
 }
 
+/**
+ * Leave as soon as the output is flushed. Every command awaits its own cleanup (children stopped, faults healed,
+ * clients closed) before it returns; what can still be pending are a Kafka client's idle connection timers, which
+ * would otherwise hold the process for many seconds after the verdict.
+ */
+function finish(code: number): void {
+  process.exitCode = code;
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+}
+
 main(process.argv.slice(2)).then(
   (code) => {
-    if (code >= 0) process.exitCode = code;
+    if (code >= 0) finish(code);
   },
   (err) => {
     if (err instanceof StreamproofError) {
@@ -48,6 +73,6 @@ main(process.argv.slice(2)).then(
     } else {
       process.stderr.write(`streamproof: internal error: ${(err as Error)?.stack ?? err}\n`);
     }
-    process.exitCode = exitCodeFor(err);
+    finish(exitCodeFor(err));
   },
 );

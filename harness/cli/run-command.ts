@@ -13,7 +13,7 @@ function shellQuote(s: string): string {
 export const runCommand: Command = {
   name: 'run',
   usage:
-    'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--stack own|running] [--json]',
+    'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--stack own|running] [--workers N [--spawn-workers K]] [--json]',
   async run(argv) {
     const { values, positionals } = parse(
       argv,
@@ -23,6 +23,8 @@ export const runCommand: Command = {
         seed: { type: 'string' },
         out: { type: 'string' },
         stack: { type: 'string' },
+        workers: { type: 'string' },
+        'spawn-workers': { type: 'string' },
         json: { type: 'boolean' },
       },
       `streamproof ${runCommand.usage}`,
@@ -73,6 +75,14 @@ export const runCommand: Command = {
       }
     }
     const seed = intFlag('seed', values.seed as string | undefined, { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const workers = intFlag('workers', values.workers as string | undefined, {
+      min: 1,
+      max: Math.min(64, scenario.stack.partitions),
+    });
+    const spawnWorkers = intFlag('spawn-workers', values['spawn-workers'] as string | undefined, {
+      min: 0,
+      max: workers ?? scenario.load.workers,
+    });
     const outDir =
       (values.out as string | undefined) ??
       join('out', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
@@ -82,6 +92,7 @@ export const runCommand: Command = {
       ...(values.sut !== undefined ? ['--sut', shellQuote(values.sut as string)] : []),
       ...(values.contract !== undefined ? ['--contract', values.contract as string] : []),
       ...(stackMode === 'running' ? ['--stack', 'running'] : []),
+      ...(workers !== undefined ? ['--workers', String(workers)] : []),
     ].join(' ');
     const result = await runScenario({
       scenario,
@@ -91,9 +102,14 @@ export const runCommand: Command = {
       progress: out.progress,
       replayBase,
       stack,
+      ...(workers === undefined ? {} : { workers }),
+      ...(spawnWorkers === undefined ? {} : { spawnWorkers }),
     });
     if (out.json) out.data(result);
-    else out.print(summaryText(result));
+    else {
+      out.print(summaryText(result));
+      if (result.files.report) out.print(`  report ${result.files.report} (and report.md beside it)`);
+    }
     if (result.exitCode !== 0) process.stderr.write(`seed ${result.seed}; replay with: ${result.replay}\n`);
     return result.exitCode;
   },

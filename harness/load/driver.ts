@@ -10,6 +10,9 @@
  *   strictly increasing within one producer), the union of the lanes is exactly the one-producer stream, and the
  *   seed replays the same events whatever the producer count. Event ids are `${producerId + lane}-${index}`: per
  *   producer the seqs are increasing with gaps.
+ * - **Slices** (load workers, harness/workers): a worker with `slice { index, count }` runs only the lanes its
+ *   partitions (`p % count === index`) fall in, and keeps only those partitions: lane and event id of every event are
+ *   the ones a one-process run with the same producers gives it, so the workers' union is that run, id for id.
  * - **Pacing**: a loop wakes every `tickMs` (or at the next due time when that is later), offers every event whose
  *   `sentAt` has passed and appends it to its lane's queue. Offering never waits for acks: a slow broker grows the
  *   queues, not the intervals. Only the in-flight budget (offered but unresolved events / bytes) pauses offering;
@@ -17,8 +20,10 @@
  *   Latency is always measured from `sentAt`, so queueing and lag count against the system (no coordinated omission).
  * - **Sending**: a lane has at most one send in flight (@platformatic/kafka's idempotent producer allows one request
  *   per connection and numbers sequences when it builds a request, so two sends of one partition in flight would
- *   reuse sequence numbers). Whatever queued while it was in flight goes in the next request (up to
- *   maxRequestRecords / maxRequestBytes), so batches grow with the latency, like Kafka's accumulator.
+ *   reuse sequence numbers); `maxInFlightRequests` > 1 only with the fast sender, which numbers them itself, in order
+ *   on one connection per leader, as Java's producer does with up to 5. Whatever queued while it was in flight goes
+ *   in the next request (up to maxRequestRecords / maxRequestBytes), so batches grow with the latency, like Kafka's
+ *   accumulator.
  * - **Outcomes**: acked when the client confirms; on an error the sender says per partition `failed` (definitely not
  *   written) or `unknown`; a send unanswered after `acksTimeoutMs` is `unknown`. After any error the lane's sender is
  *   reset (a fresh producer id), so an ambiguous request can never make the broker de-duplicate a *later* batch that
@@ -83,6 +88,11 @@ export interface LoadSummary {
   scheduleLag: { maxMs: number; p99Ms: number; lateOffers: number; lateOfferMs: number };
   /** Ack time - intended send time of acked events. */
   ackLatency: LatencySummary | null;
+  /**
+   * Ack time - offer time of acked events: the producer's own latency, without the schedule lag (what Kafka's
+   * ProducerPerformance reports, from send() to its callback). Equals ackLatency when nothing is offered late.
+   */
+  ackFromOfferLatency: LatencySummary | null;
   /** Highest number of offered-but-unresolved events. */
   inFlightMax: number;
   /** Pacing ticks on which the in-flight budget stopped offering. */
@@ -108,9 +118,12 @@ interface InFlight {
   msgs: OutMessage[];
   ids: string[];
   sentAt: number[];
+  offeredAt: number[];
   bytes: number;
   timer: unknown;
   settled: boolean;
+  /** The lane's producer session it was sent in (a failure resets the lane only once per session). */
+  session: number;
 }
 
 class Lane {
@@ -125,8 +138,11 @@ class Lane {
   qMsgs: OutMessage[] = [];
   qIds: string[] = [];
   qSentAt: number[] = [];
+  qOfferedAt: number[] = [];
   qHead = 0;
-  sending: InFlight | undefined;
+  /** Requests in flight, oldest first: at most maxInFlightRequests (1 unless the sender numbers sequences itself). */
+  sending: InFlight[] = [];
+  session = 0;
 
   constructor(
     readonly index: number,
@@ -145,8 +161,12 @@ export interface DriverDeps {
   clock: Clock;
   progress?: Progress;
   partitions: number;
-  /** One sender per lane (min(producers, partitions) of them). */
+  /** One sender per lane (min(producers, partitions) of them; with a slice, one per lane the slice touches). */
   senders: LaneSender[];
+  /** Lane number of each sender (its `p % totalLanes` and producer id offset); default 0, 1, ... */
+  laneIds?: number[];
+  /** Lanes of the whole, unsliced run (min(producers, partitions)); default senders.length. */
+  totalLanes?: number;
   /** Intended send time of the first event; default the clock's next whole millisecond. */
   startTime?: number;
 }
@@ -162,6 +182,7 @@ export class LoadDriver {
   #clock: Clock;
   #progress: Progress;
   #partitions: number;
+  #totalLanes: number;
   #topic: string;
   #offering = true;
   #stoppedEarly = false;
@@ -188,6 +209,7 @@ export class LoadDriver {
   #maxLag = 0;
   #lag = hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: 2, autoResize: true });
   #ack = hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: 3, autoResize: true });
+  #ackFromOffer = hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: 3, autoResize: true });
   #lastProgress = { time: 0, offered: 0, acked: 0 };
 
   constructor(cfg: ResolvedLoad, deps: DriverDeps) {
@@ -202,8 +224,10 @@ export class LoadDriver {
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
-    const lanes = deps.senders.length;
-    this.#lanes = deps.senders.map((sender, k) => {
+    const lanes = deps.totalLanes ?? deps.senders.length;
+    this.#totalLanes = lanes;
+    this.#lanes = deps.senders.map((sender, j) => {
+      const k = deps.laneIds?.[j] ?? j;
       const producerId = cfg.baseProducerId + k;
       const gen = createBulkGenerator({
         ...cfg.generator,
@@ -214,6 +238,7 @@ export class LoadDriver {
       return new Lane(k, producerId, gen, sender);
     });
     if (lanes < 1 || lanes > this.#partitions) throw new RangeError(`lanes must be in [1, ${this.#partitions}]`);
+    if (this.#lanes.length < 1) throw new RangeError('a driver needs at least one lane');
   }
 
   /** Starts the pacing loop and the progress reports. */
@@ -298,7 +323,8 @@ export class LoadDriver {
     lane.laSeq = [];
     lane.laUserSeq = [];
     lane.laHead = 0;
-    const lanes = this.#lanes.length;
+    const lanes = this.#totalLanes;
+    const slice = this.#cfg.slice;
     const parts = this.#partitions;
     while (lane.laMsgs.length === 0) {
       const n = Math.min(CHUNK, gen.model.schedule.events - gen.position);
@@ -317,6 +343,7 @@ export class LoadDriver {
         const k1 = bounds[2 * i + 1]!;
         const partition = partitionForKey(bytes, parts, k0, k1);
         if (lanes > 1 && partition % lanes !== lane.index) continue;
+        if (slice !== undefined && partition % slice.count !== slice.index) continue;
         lane.laMsgs.push({
           topic: this.#topic,
           key: bytes.subarray(k0, k1),
@@ -353,6 +380,7 @@ export class LoadDriver {
     lane.qMsgs.push(msg);
     lane.qIds.push(eventId);
     lane.qSentAt.push(sentAt);
+    lane.qOfferedAt.push(now);
     this.#offered++;
     this.#inFlight++;
     this.#inFlightBytes += msg.key.length + msg.value.length;
@@ -367,7 +395,12 @@ export class LoadDriver {
   // --- sending ------------------------------------------------------------------------------------------------
 
   #pump(lane: Lane): void {
-    if (lane.sending !== undefined || lane.queued === 0 || this.#finished) return;
+    while (lane.sending.length < this.#cfg.maxInFlightRequests && lane.queued > 0 && !this.#finished) {
+      this.#sendNext(lane);
+    }
+  }
+
+  #sendNext(lane: Lane): void {
     const maxRecords = this.#cfg.maxRequestRecords;
     const maxBytes = this.#cfg.maxRequestBytes;
     const start = lane.qHead;
@@ -384,18 +417,21 @@ export class LoadDriver {
       msgs: lane.qMsgs.slice(start, end),
       ids: lane.qIds.slice(start, end),
       sentAt: lane.qSentAt.slice(start, end),
+      offeredAt: lane.qOfferedAt.slice(start, end),
       bytes,
       timer: undefined,
       settled: false,
+      session: lane.session,
     };
     lane.qHead = end;
     if (lane.qHead > 65_536 && lane.qHead * 2 > lane.qMsgs.length) {
       lane.qMsgs = lane.qMsgs.slice(lane.qHead);
       lane.qIds = lane.qIds.slice(lane.qHead);
       lane.qSentAt = lane.qSentAt.slice(lane.qHead);
+      lane.qOfferedAt = lane.qOfferedAt.slice(lane.qHead);
       lane.qHead = 0;
     }
-    lane.sending = batch;
+    lane.sending.push(batch);
     this.#requests++;
     this.#requestRecords += batch.msgs.length;
     batch.timer = this.#clock.setTimer(() => this.#settle(lane, batch, { timeout: true }), this.#cfg.acksTimeoutMs);
@@ -410,7 +446,8 @@ export class LoadDriver {
     if (batch.settled) return;
     batch.settled = true;
     this.#clock.clearTimer(batch.timer);
-    if (lane.sending === batch) lane.sending = undefined;
+    const k = lane.sending.indexOf(batch);
+    if (k >= 0) lane.sending.splice(k, 1);
     const time = this.#clock.now();
     let outcomeOf: (partition: number) => Outcome;
     let message: string | undefined;
@@ -430,24 +467,32 @@ export class LoadDriver {
     }
     const h = this.#history;
     const n = batch.msgs.length;
+    // The batch's acks share one time, and its events come in runs of equal sentAt / offer time: the histograms get
+    // one entry per run (recordValueWithCount), the same counts as one per event at a fraction of the cost.
+    const ackRun = new RunRecorder(this.#ack, time);
+    const offerRun = new RunRecorder(this.#ackFromOffer, time);
     for (let i = 0; i < n; i++) {
       const outcome = outcomeOf(batch.msgs[i]!.partition);
       const sentAt = batch.sentAt[i]!;
       if (outcome === 'acked') {
         h.record({ kind: 'outcome', time, eventId: batch.ids[i]!, outcome, sentAt });
         this.#acked++;
-        const l = time - sentAt;
-        this.#ack.recordValue(l > 0 ? Math.round(l * 1000) : 0);
+        ackRun.add(sentAt);
+        offerRun.add(batch.offeredAt[i]!);
       } else {
         h.record({ kind: 'outcome', time, eventId: batch.ids[i]!, outcome, sentAt, error: message });
         if (outcome === 'failed') this.#failed++;
         else this.#unknown++;
       }
     }
+    ackRun.flush();
+    offerRun.flush();
     this.#inFlight -= n;
     this.#inFlightBytes -= batch.bytes;
-    if (result !== undefined) {
-      // The client's sequence numbers may now disagree with the broker's: start a new producer session.
+    if (result !== undefined && batch.session === lane.session) {
+      // The client's sequence numbers may now disagree with the broker's: start a new producer session (once: the
+      // session's other requests in flight fail with it and are recorded, but must not reset the new session).
+      lane.session++;
       this.#resets++;
       try {
         lane.sender.reset();
@@ -455,8 +500,10 @@ export class LoadDriver {
         // a sender that cannot reset will fail its next send, which is recorded like any other failure
       }
     }
+    // Send what queued while this request was in flight first, then offer what came due: the request is on the wire
+    // while the (synchronous) offering of the next events runs.
+    this.#pump(lane);
     if (this.#offering) this.#offerDue(this.#clock.now());
-    else this.#pump(lane);
     this.#maybeFinish();
   }
 
@@ -497,9 +544,10 @@ export class LoadDriver {
       lane.qMsgs = [];
       lane.qIds = [];
       lane.qSentAt = [];
+      lane.qOfferedAt = [];
       lane.qHead = 0;
     }
-    for (const lane of this.#lanes) if (lane.sending !== undefined) this.#settle(lane, lane.sending, { timeout: true });
+    for (const lane of this.#lanes) for (const b of [...lane.sending]) this.#settle(lane, b, { timeout: true });
     this.#maybeFinish();
   }
 
@@ -568,16 +616,8 @@ export class LoadDriver {
         lateOffers: this.#lateOffers,
         lateOfferMs: this.#cfg.lateOfferMs,
       },
-      ackLatency:
-        this.#ack.totalCount === 0
-          ? null
-          : {
-              count: this.#ack.totalCount,
-              p50Ms: round3(this.#ack.getValueAtPercentile(50) / 1000),
-              p95Ms: round3(this.#ack.getValueAtPercentile(95) / 1000),
-              p99Ms: round3(this.#ack.getValueAtPercentile(99) / 1000),
-              maxMs: round3(this.#ack.maxValue / 1000),
-            },
+      ackLatency: latencyOf(this.#ack),
+      ackFromOfferLatency: latencyOf(this.#ackFromOffer),
       inFlightMax: this.#inFlightMax,
       budgetBlockedTicks: this.#blockedTicks,
       requests: this.#requests,
@@ -609,6 +649,42 @@ export class LoadDriver {
     }
     return lo;
   }
+}
+
+/** Records `time - from` (µs, >= 0) into a histogram, one entry per run of equal `from`. */
+class RunRecorder {
+  #from = Number.NaN;
+  #count = 0;
+  constructor(
+    readonly h: hdr.Histogram,
+    readonly time: number,
+  ) {}
+  add(from: number): void {
+    if (from === this.#from) {
+      this.#count++;
+      return;
+    }
+    this.flush();
+    this.#from = from;
+    this.#count = 1;
+  }
+  flush(): void {
+    if (this.#count === 0) return;
+    const l = this.time - this.#from;
+    this.h.recordValueWithCount(l > 0 ? Math.round(l * 1000) : 0, this.#count);
+    this.#count = 0;
+  }
+}
+
+function latencyOf(h: hdr.Histogram): LatencySummary | null {
+  if (h.totalCount === 0) return null;
+  return {
+    count: h.totalCount,
+    p50Ms: round3(h.getValueAtPercentile(50) / 1000),
+    p95Ms: round3(h.getValueAtPercentile(95) / 1000),
+    p99Ms: round3(h.getValueAtPercentile(99) / 1000),
+    maxMs: round3(h.maxValue / 1000),
+  };
 }
 
 function round3(x: number): number {

@@ -12,6 +12,7 @@ import { type Progress, silent } from '../util/progress.ts';
 import { systemClock } from './clock.ts';
 import { LoadDriver, type LoadSummary } from './driver.ts';
 import { LoadError } from './errors.ts';
+import { FastLaneSender } from './fast-sender.ts';
 import { KafkaLaneSender } from './kafka-sender.ts';
 import { partitionForKey } from './murmur2.ts';
 import { type LoadOptions, type ResolvedLoad, resolveLoadOptions } from './options.ts';
@@ -80,16 +81,18 @@ async function run(
   progress: Progress,
   started: (d: LoadDriver, s: LoadStart) => void,
 ): Promise<LoadSummary> {
-  const mk = (k: number) =>
-    new KafkaLaneSender({
+  const mk = (k: number) => {
+    const o = {
       bootstrap: cfg.bootstrap,
       topic: cfg.topic,
       clientId: `${cfg.clientId}-${cfg.baseProducerId + k}`,
       idempotent: cfg.idempotent,
       compression: cfg.compression,
       acksTimeoutMs: cfg.acksTimeoutMs,
-    });
-  const senders: KafkaLaneSender[] = [];
+    };
+    return cfg.client === 'fast' ? new FastLaneSender(o) : new KafkaLaneSender(o);
+  };
+  const senders: (KafkaLaneSender | FastLaneSender)[] = [];
   try {
     progress({ phase: 'load', message: `connecting to ${cfg.bootstrap}, topic ${cfg.topic}` });
     // Existence first, with bounded retries: the producer's metadata call retries a missing topic indefinitely.
@@ -134,11 +137,30 @@ async function run(
         `topic ${cfg.topic} does not exist on ${cfg.bootstrap}; create it first (the driver never auto-creates)`,
       );
     }
-    const lanes = Math.min(cfg.producers, partitions);
-    for (let k = 1; k < lanes; k++) senders.push(mk(k));
+    const totalLanes = Math.min(cfg.producers, partitions);
+    const laneIds = sliceLanes(totalLanes, partitions, cfg.slice);
+    if (laneIds.length === 0) {
+      throw new LoadError(
+        'LOAD_INVALID_OPTION',
+        `slice ${cfg.slice!.index} of ${cfg.slice!.count} holds no partition of ${cfg.topic} (${partitions} partitions); use at most ${partitions} workers`,
+        'load.slice',
+      );
+    }
+    const lanes = laneIds.length;
+    // The first sender (made for the metadata) serves the first lane: a sender does not know its lane.
+    for (const k of laneIds.slice(1)) senders.push(mk(k));
     await withTimeout(Promise.all(senders.slice(1).map((s) => s.warmUp())), cfg.acksTimeoutMs, cfg.bootstrap);
     warmGenerator(cfg, partitions);
-    const driver = new LoadDriver(cfg, { history, clock, progress, partitions, senders });
+    const driver = new LoadDriver(cfg, {
+      history,
+      clock,
+      progress,
+      partitions,
+      senders,
+      laneIds,
+      totalLanes,
+      ...(cfg.startAt === undefined ? {} : { startTime: cfg.startAt }),
+    });
     progress({
       phase: 'load',
       message: `offering ${cfg.rate === undefined ? 'stages' : `${cfg.rate}/s`} for ${cfg.durationMs} ms with ${lanes} producer(s) on ${partitions} partition(s)`,
@@ -149,6 +171,19 @@ async function run(
   } finally {
     await Promise.all(senders.map((s) => s.close()));
   }
+}
+
+/** Lanes (`p % totalLanes`) holding at least one partition of the slice, ascending; all lanes without a slice. */
+export function sliceLanes(
+  totalLanes: number,
+  partitions: number,
+  slice: { index: number; count: number } | undefined,
+): number[] {
+  const used = new Set<number>();
+  for (let p = 0; p < partitions; p++) {
+    if (slice === undefined || p % slice.count === slice.index) used.add(p % totalLanes);
+  }
+  return [...used].sort((a, b) => a - b);
 }
 
 /**

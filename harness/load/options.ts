@@ -63,10 +63,28 @@ export interface LoadOptions {
   /** An offer later than this after its intended time counts as a late offer. Default 100 ms. */
   lateOfferMs?: number;
   clientId?: string;
+  /**
+   * The producer implementation: 'platformatic' (@platformatic/kafka's Producer, default) or 'fast' (fast-sender.ts:
+   * the produce protocol spoken directly, records copied once into the request; same outcomes contract).
+   */
+  client?: 'platformatic' | 'fast';
+  /**
+   * Produce requests in flight per producer (lane). Default 1; up to 5 with `client: 'fast'` (it numbers sequences
+   * per request in order on one connection; the general client's idempotent producer allows only one).
+   */
+  maxInFlightRequests?: number;
   signal?: AbortSignal;
   progress?: Progress;
   /** Time source (tests). Default the system clock. */
   clock?: Clock;
+  /**
+   * Load workers (harness/workers): this process offers only the partitions p with `p % count === index`, each with
+   * the lane (`p % producers`) and event id a one-process run gives it, so the workers' union is that run event for
+   * event. Default: every partition.
+   */
+  slice?: { index: number; count: number };
+  /** Intended send time of the first event, whole ms epoch (workers share one). Default: once the producers connect. */
+  startAt?: number;
 }
 
 export interface ResolvedLoad {
@@ -91,6 +109,10 @@ export interface ResolvedLoad {
   readonly tickMs: number;
   readonly lateOfferMs: number;
   readonly clientId: string;
+  readonly client: 'platformatic' | 'fast';
+  readonly maxInFlightRequests: number;
+  readonly slice: { readonly index: number; readonly count: number } | undefined;
+  readonly startAt: number | undefined;
 }
 
 const KEYS = [
@@ -113,9 +135,13 @@ const KEYS = [
   'tickMs',
   'lateOfferMs',
   'clientId',
+  'client',
+  'maxInFlightRequests',
   'signal',
   'progress',
   'clock',
+  'slice',
+  'startAt',
 ];
 
 function bad(path: string, expected: string, got: unknown): LoadError {
@@ -202,6 +228,16 @@ export function resolveLoadOptions(o: LoadOptions): ResolvedLoad {
     throw bad(`${p}.signal`, 'an AbortSignal', typeof o.signal);
   if (o.progress !== undefined && typeof o.progress !== 'function')
     throw bad(`${p}.progress`, 'a function', typeof o.progress);
+  let slice: { index: number; count: number } | undefined;
+  if (o.slice !== undefined) {
+    if (typeof o.slice !== 'object' || o.slice === null) throw bad(`${p}.slice`, 'a slice { index, count }', o.slice);
+    const count = num(`${p}.slice.count`, o.slice.count, Number.NaN, 1, 1000, true);
+    if (Number.isNaN(count)) throw bad(`${p}.slice.count`, 'an integer in [1, 1000]', o.slice.count);
+    const index = num(`${p}.slice.index`, o.slice.index, Number.NaN, 0, count - 1, true);
+    if (Number.isNaN(index)) throw bad(`${p}.slice.index`, `an integer in [0, ${count - 1}]`, o.slice.index);
+    slice = { index, count };
+  }
+  const startAt = num(`${p}.startAt`, o.startAt, Number.NaN, 1, 8.64e15, true);
   return {
     topic: o.topic,
     bootstrap: o.bootstrap,
@@ -223,7 +259,29 @@ export function resolveLoadOptions(o: LoadOptions): ResolvedLoad {
     tickMs: num(`${p}.tickMs`, o.tickMs, 1, 0, 1000),
     lateOfferMs: num(`${p}.lateOfferMs`, o.lateOfferMs, 100, 0, 3_600_000),
     clientId: o.clientId ?? 'streamproof-load',
+    client: clientOption(`${p}.client`, o.client),
+    maxInFlightRequests: inFlightRequests(p, o),
+    slice,
+    startAt: Number.isNaN(startAt) ? undefined : startAt,
   };
+}
+
+function inFlightRequests(p: string, o: LoadOptions): number {
+  const n = num(`${p}.maxInFlightRequests`, o.maxInFlightRequests, 1, 1, 5, true);
+  if (n > 1 && o.client !== 'fast') {
+    throw bad(
+      `${p}.maxInFlightRequests`,
+      "1 unless client is 'fast' (@platformatic/kafka's idempotent producer allows one request in flight)",
+      n,
+    );
+  }
+  return n;
+}
+
+function clientOption(path: string, v: unknown): 'platformatic' | 'fast' {
+  if (v === undefined) return 'platformatic';
+  if (v !== 'platformatic' && v !== 'fast') throw bad(path, 'one of platformatic, fast', v);
+  return v;
 }
 
 /** Events the stages schedule in their first `durationMs` (the last stage's end rate continues after them). */

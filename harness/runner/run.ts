@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EVENT_SCHEMAS } from '../../generators/schemas.ts';
+import { writeRunReports } from '../../reports/run-reports.ts';
 import {
   attribution,
   type ComposedResult,
@@ -22,6 +23,7 @@ import {
 import { healAll, type ProcessTarget, runSchedule, stackFaultContext } from '../faults/index.ts';
 import { History, saveHistory } from '../history/index.ts';
 import { ensureTopic } from '../kafka/clients.ts';
+import { startHttpLoad } from '../load/http.ts';
 import { startLoad } from '../load/index.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { alive } from '../stack/process.ts';
@@ -29,7 +31,9 @@ import { type StartedStack, startStack } from '../stack/stack.ts';
 import { versions } from '../stack/versions.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
+import { coordinateLoad } from '../workers/coordinator.ts';
 import { AttributionCollector } from './attribution-contract.ts';
+import { type LagSampler, type LagSamples, lagResult, startLagSampler } from './lag.ts';
 import { eventDecoder, startObserver } from './observer.ts';
 import { waitForGroup } from './ready.ts';
 import { startReferenceSut } from './reference-sut.ts';
@@ -48,6 +52,10 @@ export interface RunOptions {
   stack?: StartedStack;
   /** The argv that replays this run (without --seed); default `streamproof run <file>`. */
   replayBase?: string;
+  /** Load workers, overriding `load.workers` (harness/workers). */
+  workers?: number;
+  /** How many of them this process starts locally (default all; the rest join with `streamproof worker`). */
+  spawnWorkers?: number;
 }
 
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
@@ -72,6 +80,8 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const timeline: Record<string, number> = { started };
   const collector = sc.sut.contract === 'attribution' ? new AttributionCollector() : undefined;
   let observedRecords = 0;
+  let lagSampler: LagSampler | undefined;
+  let lagSamples: LagSamples | undefined;
   try {
     if (!stack) {
       progress({ phase: 'run', message: `starting a ${sc.stack.brokers}-broker stack` });
@@ -101,6 +111,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       const reg = new RegistryClient(stack.registryUrl);
       schemaId = await reg.register(`${input}-value`, EVENT_SCHEMAS[sc.events.schemaVersion]);
       versionOf.set(schemaId, sc.events.schemaVersion);
+      // HTTP load: the collector encodes every event with the latest schema, whatever version its body had.
+      if (sc.load.http && sc.events.schemaVersion !== 3)
+        versionOf.set(await reg.register(`${input}-value`, EVENT_SCHEMAS[3]), 3);
     }
 
     progress({ phase: 'run', message: `starting the SUT: ${sc.sut.command} (${sc.sut.instances} instance(s))` });
@@ -121,7 +134,10 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
             format: sc.events.format,
             partitions: sc.stack.partitions,
             logDir: join(outDir, 'sut'),
-            extraEnv: sc.sut.env,
+            extraEnv:
+              sc.load.http?.token !== undefined && sc.load.http.target === undefined
+                ? { ...sc.sut.env, STREAMPROOF_COLLECTOR_TOKEN: sc.load.http.token }
+                : sc.sut.env,
           })
         : await startSut({
             command: sc.sut.command,
@@ -160,24 +176,65 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     try {
       // The harness's load stands for the event sources: it writes on the direct path, so a fault on the SUT's
       // connections (sut->kafka) hits the pipeline, not the traffic offered to it.
-      const load = startLoad({
-        bootstrap: stack.bootstrap,
-        topic: input,
-        history,
-        stages: sc.load.stages.map((s) => ({ duration: s.durationMs, rate: s.from, endRate: s.to })),
-        producers: sc.load.producers,
-        acksTimeoutMs: sc.load.acksTimeoutMs,
-        generator: {
-          seed,
-          users: sc.events.users,
-          format: sc.events.format,
-          schemaId,
-          schemaVersion: sc.events.schemaVersion,
-        },
-        progress,
-      });
+      const stages = sc.load.stages.map((s) => ({ duration: s.durationMs, rate: s.from, endRate: s.to }));
+      const generator = {
+        seed,
+        users: sc.events.users,
+        format: sc.events.format,
+        schemaId,
+        schemaVersion: sc.events.schemaVersion,
+      };
+      const workers = opts.workers ?? sc.load.workers;
+      // Several workers: each offers its slice (p % workers) and reports its History through the control topic; the
+      // coordinator merges them into `history`, event for event what one process would have offered.
+      const http = sc.load.http;
+      const load = http
+        ? startHttpLoad({
+            url: http.target ?? `${sut.collectorUrl}/v1/events`,
+            history,
+            stages,
+            generator: { seed, users: sc.events.users, schemaVersion: sc.events.schemaVersion },
+            batch: http.batch,
+            connections: http.connections,
+            ...(http.token === undefined ? {} : { token: http.token }),
+            timeoutMs: sc.load.acksTimeoutMs,
+            progress,
+          })
+        : workers > 1
+          ? coordinateLoad({
+              bootstrap: stack.bootstrap,
+              runId,
+              topic: input,
+              partitions: sc.stack.partitions,
+              workers,
+              load: { stages, producers: sc.load.producers, acksTimeoutMs: sc.load.acksTimeoutMs },
+              generator,
+              history,
+              ...(opts.spawnWorkers === undefined ? {} : { spawn: opts.spawnWorkers }),
+              workerTimeoutMs: sc.load.workerTimeoutMs,
+              replicas: sc.stack.replicationFactor,
+              logDir: join(outDir, 'workers'),
+              progress,
+            })
+          : startLoad({
+              bootstrap: stack.bootstrap,
+              topic: input,
+              history,
+              stages,
+              producers: sc.load.producers,
+              acksTimeoutMs: sc.load.acksTimeoutMs,
+              generator,
+              progress,
+            });
       const { startTime } = await load.ready;
       timeline.loadStart = startTime;
+      // Sampled until the output has drained (stopped in the outer finally); never fails the run.
+      lagSampler = startLagSampler({
+        bootstrap: stack.bootstrap,
+        group: sutEnv.groupId,
+        topic: input,
+        partitions: sc.stack.partitions,
+      });
       schedule = runSchedule(sc.faults, ctx, {
         start: startTime,
         seed,
@@ -240,6 +297,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         : new StreamproofError('INTERNAL', `the run failed: ${(err as Error)?.stack ?? err}`);
   } finally {
     observedRecords = observer?.count ?? 0;
+    lagSamples = await lagSampler?.stop().catch(() => undefined);
     await observer?.stop().catch(() => undefined);
     await sut?.stop().catch(() => undefined);
     if (ownStack) await stack?.stop().catch(() => undefined);
@@ -276,7 +334,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     drain: drained,
     notes,
     observedRecords: observedRecords,
+    lag: lagResult(lagSamples, history.latency.series(), notes),
   });
+  writeRunReports(outDir, result);
   writeFileSync(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
   return result;
 }

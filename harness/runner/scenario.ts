@@ -43,6 +43,19 @@ export interface ScenarioInput {
     stages?: { duration: Duration; rate?: number; from?: number; to?: number }[];
     producers?: number;
     acksTimeout?: Duration;
+    /** Load worker processes (harness/workers, docs/workers.md), each offering the partitions p % workers. Default 1. */
+    workers?: number;
+    /** How long to wait for every worker to be ready, and for their results after the drain. Default "60s". */
+    workerTimeout?: Duration;
+    /** "kafka" (default): produce to the input topic. "http": POST NDJSON batches to the collector (docs/load.md). */
+    via?: 'kafka' | 'http';
+    /** HTTP: events per request (default 50), connections (default 4, each a slice of the users). */
+    batch?: number;
+    connections?: number;
+    /** HTTP: the ingest URL (127.0.0.1); default the reference collector's `/v1/events`. */
+    target?: string;
+    /** HTTP: bearer token sent (and, for the reference SUT, required by its collector). */
+    token?: string;
   };
   faults?: Record<string, unknown>[];
   slo?: SloSpec;
@@ -71,10 +84,28 @@ export interface Scenario {
   stack: { brokers: 1 | 3; partitions: number; replicationFactor: number; registry: boolean };
   topics: { input: string; output: string };
   events: { format: 'json' | 'avro'; users: number; seed: number; schemaVersion: 1 | 2 | 3 };
-  load: { stages: Stage[]; durationMs: number; producers: number; acksTimeoutMs: number };
+  load: {
+    stages: Stage[];
+    durationMs: number;
+    producers: number;
+    acksTimeoutMs: number;
+    workers: number;
+    workerTimeoutMs: number;
+    via: 'kafka' | 'http';
+    /** Set when `via` is "http". */
+    http: HttpLoadSpec | undefined;
+  };
   faults: FaultSpec[];
   slo: SloSpec;
   drain: { quietMs: number; timeoutMs: number };
+}
+
+export interface HttpLoadSpec {
+  batch: number;
+  connections: number;
+  /** undefined: the reference collector of the run. */
+  target: string | undefined;
+  token: string | undefined;
 }
 
 export function defineScenario(s: ScenarioInput): ScenarioInput {
@@ -155,7 +186,20 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
   if (events.format === 'avro' && !stack.registry)
     fail(`${path}.stack.registry`, 'true when events.format is "avro"', false);
 
-  const l = obj(o.load, `${path}.load`, ['rate', 'duration', 'stages', 'producers', 'acksTimeout']);
+  const l = obj(o.load, `${path}.load`, [
+    'rate',
+    'duration',
+    'stages',
+    'producers',
+    'acksTimeout',
+    'workers',
+    'workerTimeout',
+    'via',
+    'batch',
+    'connections',
+    'target',
+    'token',
+  ]);
   let stages: Stage[];
   if (l.stages !== undefined) {
     if (l.rate !== undefined || l.duration !== undefined)
@@ -181,8 +225,12 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     durationMs: stages.reduce((a, st2) => a + st2.durationMs, 0),
     producers: int(l.producers, `${path}.load.producers`, { min: 1, max: 64, def: 1 }),
     acksTimeoutMs: l.acksTimeout === undefined ? 30_000 : parseDuration(l.acksTimeout, `${path}.load.acksTimeout`),
+    workers: int(l.workers, `${path}.load.workers`, { min: 1, max: Math.min(64, stack.partitions), def: 1 }),
+    workerTimeoutMs:
+      l.workerTimeout === undefined ? 60_000 : parseDuration(l.workerTimeout, `${path}.load.workerTimeout`),
   };
   if (load.durationMs <= 0) fail(`${path}.load.duration`, 'a positive duration', load.durationMs);
+  const http = validateHttpLoad(l, `${path}.load`, load, sut.command);
 
   const faults = arr(o.faults, `${path}.faults`, { optional: true }).map((f, i) =>
     validateFault(f, `${path}.faults[${i}]`),
@@ -212,10 +260,48 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     stack,
     topics,
     events,
-    load,
+    load: { ...load, via: http ? 'http' : 'kafka', http },
     faults,
     slo,
     drain,
+  };
+}
+
+/** The HTTP load fields of `load` (undefined for Kafka load, where they are errors). */
+function validateHttpLoad(
+  l: Record<string, unknown>,
+  p: string,
+  load: { producers: number; workers: number; acksTimeoutMs: number },
+  sutCommand: string,
+): HttpLoadSpec | undefined {
+  const via = l.via === undefined ? 'kafka' : str(l.via, `${p}.via`, { oneOf: ['kafka', 'http'] });
+  if (via === 'kafka') {
+    for (const k of ['batch', 'connections', 'target', 'token'])
+      if (l[k] !== undefined) fail(`${p}.${k}`, 'nothing unless load.via is "http"', l[k]);
+    return undefined;
+  }
+  if (l.producers !== undefined) fail(`${p}.producers`, 'nothing with load.via "http" (use connections)', l.producers);
+  if (load.workers !== 1) fail(`${p}.workers`, '1 with load.via "http"', load.workers);
+  if (load.acksTimeoutMs < 1000) fail(`${p}.acksTimeout`, 'at least 1s with load.via "http"', l.acksTimeout);
+  const target = l.target === undefined ? undefined : str(l.target, `${p}.target`);
+  if (target !== undefined) {
+    let u: URL | undefined;
+    try {
+      u = new URL(target);
+    } catch {
+      u = undefined;
+    }
+    if (u?.protocol !== 'http:' || !['127.0.0.1', 'localhost', '[::1]'].includes(u.hostname))
+      fail(`${p}.target`, 'an http:// URL on 127.0.0.1 or localhost', target);
+  } else if (sutCommand !== 'reference') {
+    fail(`${p}.via`, '"kafka" unless sut.command is "reference" (it has the collector) or load.target is set', via);
+  }
+  const token = l.token === undefined ? undefined : str(l.token, `${p}.token`, { pattern: /^[\x21-\x7e]+$/ });
+  return {
+    batch: int(l.batch, `${p}.batch`, { min: 1, max: 100_000, def: 50 }),
+    connections: int(l.connections, `${p}.connections`, { min: 1, max: 256, def: 4 }),
+    target,
+    token,
   };
 }
 

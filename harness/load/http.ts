@@ -40,12 +40,11 @@ import * as hdr from 'hdr-histogram-js';
 import { type BulkGenerator, type BulkGeneratorOptions, createBulkGenerator } from '../../generators/bulk.ts';
 import type { LoadStage } from '../../generators/schedule.ts';
 import type { History, Outcome } from '../history/index.ts';
-import { parseDuration } from '../util/duration.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { type Clock, systemClock } from './clock.ts';
 import type { LatencySummary } from './driver.ts';
 import { LoadError } from './errors.ts';
-import { type LoadStageSpec, plannedEvents } from './options.ts';
+import { bad, type LoadStageSpec, num, resolveSchedule } from './options.ts';
 
 type DriverOwned = 'ratePerSec' | 'stages' | 'startTime' | 'format' | 'schemaId';
 
@@ -183,33 +182,6 @@ const KEYS = [
   'transport',
 ];
 
-function bad(path: string, expected: string, got: unknown): LoadError {
-  let shown: string;
-  try {
-    shown = JSON.stringify(got) ?? String(got);
-  } catch {
-    shown = String(got);
-  }
-  return new LoadError('LOAD_INVALID_OPTION', `expected ${expected}, got ${shown}`, path);
-}
-
-function num(path: string, v: unknown, fallback: number, min: number, max: number, integer = false): number {
-  if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)))
-    throw bad(path, `${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`, v);
-  return v;
-}
-
-function dur(path: string, v: unknown): number {
-  try {
-    const ms = parseDuration(v, path);
-    if (ms > 0) return ms;
-  } catch {
-    // reported below with the option's path
-  }
-  throw bad(path, 'a duration > 0 like "10s", "250ms" or a number of ms', v);
-}
-
 export function resolveHttpLoadOptions(o: HttpLoadOptions): Resolved {
   const p = 'load';
   if (typeof o !== 'object' || o === null) throw bad(p, 'an options object', o);
@@ -230,34 +202,7 @@ export function resolveHttpLoadOptions(o: HttpLoadOptions): Resolved {
     if (k in generator) throw bad(`${p}.generator.${k}`, `no ${k} (the HTTP load sets it)`, k);
   }
   const producerId = num(`${p}.generator.producerId`, generator.producerId, 0, 0, 0xffff, true);
-  if (o.rate !== undefined && o.stages !== undefined)
-    throw bad(`${p}.stages`, 'either rate or stages, not both', 'both');
-  let rate: number | undefined;
-  let stages: LoadStage[] | undefined;
-  let durationMs: number;
-  let planned: number;
-  if (o.stages !== undefined) {
-    if (!Array.isArray(o.stages) || o.stages.length === 0)
-      throw bad(`${p}.stages`, 'a non-empty list of stages', o.stages);
-    stages = o.stages.map((s, i) => {
-      const sp = `${p}.stages[${i}]`;
-      const d = dur(`${sp}.duration`, s?.duration);
-      const r = num(`${sp}.rate`, s.rate, Number.NaN, 0, 1e9);
-      if (Number.isNaN(r)) throw bad(`${sp}.rate`, 'a rate in events/s', s.rate);
-      const e = num(`${sp}.endRate`, s.endRate, r, 0, 1e9);
-      return { durationMs: d, rate: r, endRate: e };
-    });
-    durationMs =
-      o.duration === undefined ? stages.reduce((a, s) => a + s.durationMs, 0) : dur(`${p}.duration`, o.duration);
-    planned = plannedEvents(stages, durationMs);
-    if (planned < 1) throw bad(`${p}.stages`, 'stages that schedule at least one event', o.stages);
-  } else {
-    if (o.rate === undefined) throw bad(`${p}.rate`, 'a rate in events/s (or stages)', o.rate);
-    rate = num(`${p}.rate`, o.rate, 0, Number.MIN_VALUE, 1e9);
-    if (o.duration === undefined) throw bad(`${p}.duration`, 'a duration (required with rate)', o.duration);
-    durationMs = dur(`${p}.duration`, o.duration);
-    planned = (rate * durationMs) / 1000;
-  }
+  const { rate, stages, durationMs, targetRate } = resolveSchedule(p, o);
   if (o.token !== undefined && (typeof o.token !== 'string' || !/^[\x21-\x7e]+$/.test(o.token)))
     throw bad(`${p}.token`, 'a bearer token (printable ASCII, no spaces)', '<hidden>');
   // autocannon's connection timeout is in seconds, at least 1.
@@ -269,7 +214,7 @@ export function resolveHttpLoadOptions(o: HttpLoadOptions): Resolved {
     rate,
     stages,
     durationMs,
-    targetRate: (planned * 1000) / durationMs,
+    targetRate,
     batch: num(`${p}.batch`, o.batch, 50, 1, 100_000, true),
     connections: num(`${p}.connections`, o.connections, 4, 1, 256, true),
     token: o.token,

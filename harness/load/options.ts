@@ -144,7 +144,8 @@ const KEYS = [
   'startAt',
 ];
 
-function bad(path: string, expected: string, got: unknown): LoadError {
+/** An option error naming its path (shared by the Kafka and HTTP loads). */
+export function bad(path: string, expected: string, got: unknown): LoadError {
   let shown: string;
   try {
     shown = typeof got === 'string' ? JSON.stringify(got) : (JSON.stringify(got) ?? String(got));
@@ -154,7 +155,8 @@ function bad(path: string, expected: string, got: unknown): LoadError {
   return new LoadError('LOAD_INVALID_OPTION', `expected ${expected}, got ${shown}`, path);
 }
 
-function num(path: string, v: unknown, fallback: number, min: number, max: number, integer = false): number {
+/** A number option in [min, max] (an integer when asked), `fallback` when absent. */
+export function num(path: string, v: unknown, fallback: number, min: number, max: number, integer = false): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v))) {
     throw bad(path, `${integer ? 'an integer' : 'a number'} in [${min}, ${max}]`, v);
@@ -185,6 +187,60 @@ export function resolveLoadOptions(o: LoadOptions): ResolvedLoad {
       throw bad(`${p}.generator.${k}`, `no ${k} (the driver sets it from load.rate / load.stages)`, k);
   }
   const baseProducerId = num(`${p}.generator.producerId`, generator.producerId, 0, 0, 0xffff, true);
+  const { rate, stages, durationMs, targetRate } = resolveSchedule(p, o);
+  const acksTimeoutMs = num(`${p}.acksTimeoutMs`, o.acksTimeoutMs, 30_000, 100, 3_600_000);
+  const compression = o.compression ?? 'none';
+  if (!COMPRESSIONS.includes(compression))
+    throw bad(`${p}.compression`, `one of ${COMPRESSIONS.join(', ')}`, o.compression);
+  if (o.idempotent !== undefined && typeof o.idempotent !== 'boolean')
+    throw bad(`${p}.idempotent`, 'a boolean', o.idempotent);
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
+    throw bad(`${p}.signal`, 'an AbortSignal', typeof o.signal);
+  if (o.progress !== undefined && typeof o.progress !== 'function')
+    throw bad(`${p}.progress`, 'a function', typeof o.progress);
+  let slice: { index: number; count: number } | undefined;
+  if (o.slice !== undefined) {
+    if (typeof o.slice !== 'object' || o.slice === null) throw bad(`${p}.slice`, 'a slice { index, count }', o.slice);
+    const count = num(`${p}.slice.count`, o.slice.count, Number.NaN, 1, 1000, true);
+    if (Number.isNaN(count)) throw bad(`${p}.slice.count`, 'an integer in [1, 1000]', o.slice.count);
+    const index = num(`${p}.slice.index`, o.slice.index, Number.NaN, 0, count - 1, true);
+    if (Number.isNaN(index)) throw bad(`${p}.slice.index`, `an integer in [0, ${count - 1}]`, o.slice.index);
+    slice = { index, count };
+  }
+  const startAt = num(`${p}.startAt`, o.startAt, Number.NaN, 1, 8.64e15, true);
+  return {
+    topic: o.topic,
+    bootstrap: o.bootstrap,
+    generator,
+    baseProducerId,
+    rate,
+    stages,
+    durationMs,
+    targetRate,
+    producers: num(`${p}.producers`, o.producers, 1, 1, 64, true),
+    acksTimeoutMs,
+    compression,
+    idempotent: o.idempotent ?? true,
+    maxInFlightBytes: num(`${p}.maxInFlightBytes`, o.maxInFlightBytes, 64 * 1024 * 1024, 1024, 2 ** 40, true),
+    maxInFlightRecords: num(`${p}.maxInFlightRecords`, o.maxInFlightRecords, 1_000_000, 1, 1e9, true),
+    maxRequestBytes: num(`${p}.maxRequestBytes`, o.maxRequestBytes, 900_000, 1024, 1 << 30, true),
+    maxRequestRecords: num(`${p}.maxRequestRecords`, o.maxRequestRecords, 20_000, 1, 1e7, true),
+    drainTimeoutMs: num(`${p}.drainTimeoutMs`, o.drainTimeoutMs, acksTimeoutMs + 5000, 0, 3_600_000),
+    tickMs: num(`${p}.tickMs`, o.tickMs, 1, 0, 1000),
+    lateOfferMs: num(`${p}.lateOfferMs`, o.lateOfferMs, 100, 0, 3_600_000),
+    clientId: o.clientId ?? 'streamproof-load',
+    client: clientOption(`${p}.client`, o.client),
+    maxInFlightRequests: inFlightRequests(p, o),
+    slice,
+    startAt: Number.isNaN(startAt) ? undefined : startAt,
+  };
+}
+
+/** The open-model schedule of a load: `rate` + `duration`, or `stages` (+ an optional `duration` cutting them). */
+export function resolveSchedule(
+  p: string,
+  o: { rate?: number; stages?: LoadStageSpec[]; duration?: string | number },
+): { rate: number | undefined; stages: LoadStage[] | undefined; durationMs: number; targetRate: number } {
   if (o.rate !== undefined && o.stages !== undefined)
     throw bad(`${p}.stages`, 'either rate or stages, not both', 'both');
   let rate: number | undefined;
@@ -218,52 +274,7 @@ export function resolveLoadOptions(o: LoadOptions): ResolvedLoad {
     planned = (rate * durationMs) / 1000;
   }
   if (!(durationMs > 0)) throw bad(`${p}.duration`, 'a duration > 0', o.duration);
-  const acksTimeoutMs = num(`${p}.acksTimeoutMs`, o.acksTimeoutMs, 30_000, 100, 3_600_000);
-  const compression = o.compression ?? 'none';
-  if (!COMPRESSIONS.includes(compression))
-    throw bad(`${p}.compression`, `one of ${COMPRESSIONS.join(', ')}`, o.compression);
-  if (o.idempotent !== undefined && typeof o.idempotent !== 'boolean')
-    throw bad(`${p}.idempotent`, 'a boolean', o.idempotent);
-  if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
-    throw bad(`${p}.signal`, 'an AbortSignal', typeof o.signal);
-  if (o.progress !== undefined && typeof o.progress !== 'function')
-    throw bad(`${p}.progress`, 'a function', typeof o.progress);
-  let slice: { index: number; count: number } | undefined;
-  if (o.slice !== undefined) {
-    if (typeof o.slice !== 'object' || o.slice === null) throw bad(`${p}.slice`, 'a slice { index, count }', o.slice);
-    const count = num(`${p}.slice.count`, o.slice.count, Number.NaN, 1, 1000, true);
-    if (Number.isNaN(count)) throw bad(`${p}.slice.count`, 'an integer in [1, 1000]', o.slice.count);
-    const index = num(`${p}.slice.index`, o.slice.index, Number.NaN, 0, count - 1, true);
-    if (Number.isNaN(index)) throw bad(`${p}.slice.index`, `an integer in [0, ${count - 1}]`, o.slice.index);
-    slice = { index, count };
-  }
-  const startAt = num(`${p}.startAt`, o.startAt, Number.NaN, 1, 8.64e15, true);
-  return {
-    topic: o.topic,
-    bootstrap: o.bootstrap,
-    generator,
-    baseProducerId,
-    rate,
-    stages,
-    durationMs,
-    targetRate: (planned * 1000) / durationMs,
-    producers: num(`${p}.producers`, o.producers, 1, 1, 64, true),
-    acksTimeoutMs,
-    compression,
-    idempotent: o.idempotent ?? true,
-    maxInFlightBytes: num(`${p}.maxInFlightBytes`, o.maxInFlightBytes, 64 * 1024 * 1024, 1024, 2 ** 40, true),
-    maxInFlightRecords: num(`${p}.maxInFlightRecords`, o.maxInFlightRecords, 1_000_000, 1, 1e9, true),
-    maxRequestBytes: num(`${p}.maxRequestBytes`, o.maxRequestBytes, 900_000, 1024, 1 << 30, true),
-    maxRequestRecords: num(`${p}.maxRequestRecords`, o.maxRequestRecords, 20_000, 1, 1e7, true),
-    drainTimeoutMs: num(`${p}.drainTimeoutMs`, o.drainTimeoutMs, acksTimeoutMs + 5000, 0, 3_600_000),
-    tickMs: num(`${p}.tickMs`, o.tickMs, 1, 0, 1000),
-    lateOfferMs: num(`${p}.lateOfferMs`, o.lateOfferMs, 100, 0, 3_600_000),
-    clientId: o.clientId ?? 'streamproof-load',
-    client: clientOption(`${p}.client`, o.client),
-    maxInFlightRequests: inFlightRequests(p, o),
-    slice,
-    startAt: Number.isNaN(startAt) ? undefined : startAt,
-  };
+  return { rate, stages, durationMs, targetRate: (planned * 1000) / durationMs };
 }
 
 function inFlightRequests(p: string, o: LoadOptions): number {

@@ -676,7 +676,8 @@ class RunRecorder {
   }
 }
 
-function latencyOf(h: hdr.Histogram): LatencySummary | null {
+/** p50/p95/p99/max in ms of a histogram of microseconds; null when empty. */
+export function latencyOf(h: hdr.Histogram): LatencySummary | null {
   if (h.totalCount === 0) return null;
   return {
     count: h.totalCount,

@@ -42,8 +42,9 @@ import type { LoadStage } from '../../generators/schedule.ts';
 import type { History, Outcome } from '../history/index.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { type Clock, systemClock } from './clock.ts';
-import type { LatencySummary } from './driver.ts';
+import { type LatencySummary, latencyOf } from './driver.ts';
 import { LoadError } from './errors.ts';
+import { loadHandle } from './load.ts';
 import { bad, type LoadStageSpec, num, resolveSchedule } from './options.ts';
 
 type DriverOwned = 'ratePerSec' | 'stages' | 'startTime' | 'format' | 'schemaId';
@@ -798,12 +799,12 @@ export class HttpLoadDriver {
         lateOffers: this.#lateOffers,
         lateOfferMs: this.#cfg.lateOfferMs,
       },
-      ackLatency: summarize(this.#ack),
+      ackLatency: latencyOf(this.#ack),
       requests: this.#requests,
       meanBatch: this.#requests === 0 ? 0 : round3(this.#requestEvents / this.#requests),
       statuses: { ...this.#statuses },
-      requestLatency: summarize(this.#req),
-      serviceTime: summarize(this.#svc),
+      requestLatency: latencyOf(this.#req),
+      serviceTime: latencyOf(this.#svc),
       inFlightMax: this.#inFlightMax,
       startedAt: this.startTime,
       endedAt,
@@ -831,17 +832,6 @@ export class HttpLoadDriver {
   }
 }
 
-function summarize(h: hdr.Histogram): LatencySummary | null {
-  if (h.totalCount === 0) return null;
-  return {
-    count: h.totalCount,
-    p50Ms: round3(h.getValueAtPercentile(50) / 1000),
-    p95Ms: round3(h.getValueAtPercentile(95) / 1000),
-    p99Ms: round3(h.getValueAtPercentile(99) / 1000),
-    maxMs: round3(h.maxValue / 1000),
-  };
-}
-
 function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }
@@ -854,54 +844,24 @@ export function startHttpLoad(options: HttpLoadOptions): RunningHttpLoad {
   const cfg = resolveHttpLoadOptions(options);
   const clock = options.clock ?? systemClock;
   const progress = options.progress ?? silent;
-  let driver: HttpLoadDriver | undefined;
-  let stopRequested = false;
-  let resolveReady!: (s: { startTime: number }) => void;
-  let rejectReady!: (e: unknown) => void;
-  const ready = new Promise<{ startTime: number }>((res, rej) => {
-    resolveReady = res;
-    rejectReady = rej;
-  });
-  ready.catch(() => {});
   const transport =
     options.transport ?? ((_lane: number, ev: TransportEvents) => autocannonTransport(cfg.url, cfg, ev));
-  const done = (async () => {
+  return loadHandle<HttpLoadSummary, { startTime: number }>(options.signal, async (started) => {
     progress({ phase: 'load', message: `http: checking ${cfg.url.origin}` });
     await probe(cfg.url, cfg.timeoutMs);
     const d = new HttpLoadDriver(cfg, { history: options.history, clock, progress, transport });
-    driver = d;
     try {
       progress({
         phase: 'load',
         message: `http: offering ${cfg.rate === undefined ? 'stages' : `${cfg.rate}/s`} for ${cfg.durationMs} ms to ${cfg.url.href}, ${cfg.batch} events per request, ${cfg.connections} connection(s)`,
       });
       d.start();
-      resolveReady({ startTime: d.startTime });
-      if (stopRequested || options.signal?.aborted) void d.stop();
+      started(d, { startTime: d.startTime });
       return await d.done;
     } finally {
       await d.close();
     }
-  })().catch((e: unknown) => {
-    rejectReady(e);
-    throw e;
   });
-  const onAbort = () => void stop().catch(() => {});
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  void done.finally(() => options.signal?.removeEventListener('abort', onAbort)).catch(() => {});
-  function stop(): Promise<HttpLoadSummary> {
-    stopRequested = true;
-    if (driver !== undefined) void driver.stop();
-    return done;
-  }
-  return {
-    ready,
-    done,
-    stop,
-    async [Symbol.asyncDispose]() {
-      await stop().catch(() => {});
-    },
-  };
 }
 
 /** One GET of the origin's `/healthz` (any HTTP answer proves the endpoint is up; the status is not judged). */

@@ -39,27 +39,40 @@ export function startLoad(options: LoadOptions): RunningLoad {
   const cfg = resolveLoadOptions(options);
   const clock = options.clock ?? systemClock;
   const progress = options.progress ?? silent;
-  let driver: LoadDriver | undefined;
+  return loadHandle<LoadSummary, LoadStart>(options.signal, (started) =>
+    run(cfg, options.history, clock, progress, started),
+  );
+}
+
+/**
+ * The handle a load returns, around its `body`: `ready` once the body calls `started` (rejects like `done`), `done`
+ * with the summary, `stop()` (also on the AbortSignal and on dispose), which stops offering and drains.
+ */
+export function loadHandle<S, R>(
+  signal: AbortSignal | undefined,
+  body: (started: (driver: { stop(): unknown }, start: R) => void) => Promise<S>,
+): { ready: Promise<R>; done: Promise<S>; stop(): Promise<S> } & AsyncDisposable {
+  let driver: { stop(): unknown } | undefined;
   let stopRequested = false;
-  let resolveReady!: (s: LoadStart) => void;
+  let resolveReady!: (s: R) => void;
   let rejectReady!: (e: unknown) => void;
-  const ready = new Promise<LoadStart>((res, rej) => {
+  const ready = new Promise<R>((res, rej) => {
     resolveReady = res;
     rejectReady = rej;
   });
   ready.catch(() => {}); // `done` carries the error too; an unobserved `ready` must not crash the process
-  const done = run(cfg, options.history, clock, progress, (d, start) => {
+  const done = body((d, start) => {
     driver = d;
     resolveReady(start);
-    if (stopRequested || options.signal?.aborted) void d.stop();
+    if (stopRequested || signal?.aborted) void d.stop();
   }).catch((e: unknown) => {
     rejectReady(e);
     throw e;
   });
   const onAbort = () => void stop().catch(() => {});
-  options.signal?.addEventListener('abort', onAbort, { once: true });
-  void done.finally(() => options.signal?.removeEventListener('abort', onAbort)).catch(() => {});
-  function stop(): Promise<LoadSummary> {
+  signal?.addEventListener('abort', onAbort, { once: true });
+  void done.finally(() => signal?.removeEventListener('abort', onAbort)).catch(() => {});
+  function stop(): Promise<S> {
     stopRequested = true;
     if (driver !== undefined) void driver.stop();
     return done;

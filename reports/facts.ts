@@ -11,6 +11,20 @@ import type { RunResult } from '../harness/runner/result.ts';
 /** Examples shown per anomaly kind; the full lists are in `files.anomalies`. */
 export const MAX_EXAMPLES = 5;
 
+/** The counts every report shows, in order. */
+export const COUNT_KEYS = [
+  'offered',
+  'acked',
+  'failed',
+  'unknown',
+  'observed',
+  'lost',
+  'duplicated',
+  'unexpected',
+  'reordered',
+  'undecodable',
+] as const satisfies readonly (keyof RunResult['counts'])[];
+
 export const CHECKER_LABEL: Readonly<Record<string, string>> = {
   'exactly-once': 'exactly-once (nothing lost, nothing duplicated, nothing unexpected)',
   attribution: 'attribution (output equals the attribution model)',

@@ -13,6 +13,7 @@ import type { RunResult } from '../harness/runner/result.ts';
 import {
   anomalyViews,
   CHECKER_LABEL,
+  COUNT_KEYS,
   checkerStatus,
   type FaultRow,
   faultRows,
@@ -216,21 +217,9 @@ function runSection(run: RunResult, index: number, input: ReportInput): string {
 
   const c = run.counts;
   out.push('<h3>Counts</h3><table class="counts"><thead><tr>');
-  const countKeys = [
-    'offered',
-    'acked',
-    'failed',
-    'unknown',
-    'observed',
-    'lost',
-    'duplicated',
-    'unexpected',
-    'reordered',
-    'undecodable',
-  ] as const;
-  out.push(countKeys.map((k) => `<th>${k}</th>`).join(''));
+  out.push(COUNT_KEYS.map((k) => `<th>${k}</th>`).join(''));
   out.push('</tr></thead><tbody><tr>');
-  out.push(countKeys.map((k) => `<td class="num">${fmtNum(c[k])}</td>`).join(''));
+  out.push(COUNT_KEYS.map((k) => `<td class="num">${fmtNum(c[k])}</td>`).join(''));
   out.push('</tr></tbody></table>');
   const e2e = run.latency?.e2e;
   if (e2e) {

@@ -8,6 +8,7 @@ import type { RunResult } from '../harness/runner/result.ts';
 import {
   anomalyViews,
   CHECKER_LABEL,
+  COUNT_KEYS,
   checkerStatus,
   faultRows,
   fmtMs,
@@ -101,36 +102,7 @@ function runSection(run: RunResult, input: ReportInput, level: string): string {
   out.push('');
   out.push(`${level}# Counts`);
   out.push('');
-  out.push(
-    table(
-      [
-        'offered',
-        'acked',
-        'failed',
-        'unknown',
-        'observed',
-        'lost',
-        'duplicated',
-        'unexpected',
-        'reordered',
-        'undecodable',
-      ],
-      [
-        [
-          c.offered,
-          c.acked,
-          c.failed,
-          c.unknown,
-          c.observed,
-          c.lost,
-          c.duplicated,
-          c.unexpected,
-          c.reordered,
-          c.undecodable,
-        ].map((n) => fmtNum(n)),
-      ],
-    ),
-  );
+  out.push(table([...COUNT_KEYS], [COUNT_KEYS.map((k) => fmtNum(c[k]))]));
   const e2e = run.latency?.e2e;
   if (e2e) {
     out.push('');

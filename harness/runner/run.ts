@@ -207,7 +207,13 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
               topic: input,
               partitions: sc.stack.partitions,
               workers,
-              load: { stages, producers: sc.load.producers, acksTimeoutMs: sc.load.acksTimeoutMs },
+              load: {
+                stages,
+                producers: sc.load.producers,
+                acksTimeoutMs: sc.load.acksTimeoutMs,
+                client: sc.load.client,
+                maxInFlightRequests: sc.load.inFlightRequests,
+              },
               generator,
               history,
               ...(opts.spawnWorkers === undefined ? {} : { spawn: opts.spawnWorkers }),
@@ -223,6 +229,8 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
               stages,
               producers: sc.load.producers,
               acksTimeoutMs: sc.load.acksTimeoutMs,
+              client: sc.load.client,
+              maxInFlightRequests: sc.load.inFlightRequests,
               generator,
               progress,
             });

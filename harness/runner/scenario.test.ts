@@ -30,9 +30,27 @@ describe('validateScenario', () => {
 
   it('accepts every scenario file shipped in scenarios/', () => {
     const dir = join(import.meta.dirname, '..', '..', 'scenarios');
-    for (const f of ['copy-kill.json', 'chaos-matrix.json', 'smoke.json', 'reference-kill.json']) {
+    for (const f of ['copy-kill.json', 'chaos-matrix.json', 'smoke.json', 'reference-kill.json', 'max-rate.json']) {
       expect(() => validateScenario(JSON.parse(readFileSync(join(dir, f), 'utf8')))).not.toThrow();
     }
+  });
+
+  it('takes the load sender (client, requests in flight), defaulting to @platformatic/kafka with one request', () => {
+    expect(validateScenario(issueExample).load).toMatchObject({ client: 'platformatic', inFlightRequests: 1 });
+    const fast = validateScenario({
+      ...issueExample,
+      load: { ...issueExample.load, client: 'fast', inFlightRequests: 3 },
+    });
+    expect(fast.load).toMatchObject({ client: 'fast', inFlightRequests: 3 });
+    expect(errorOf({ ...issueExample, load: { ...issueExample.load, client: 'kafkajs' } }).message).toMatch(
+      /^scenario\.load\.client: expected/,
+    );
+    expect(errorOf({ ...issueExample, load: { ...issueExample.load, inFlightRequests: 3 } }).message).toMatch(
+      /^scenario\.load\.inFlightRequests: expected 1 unless load\.client is "fast"/,
+    );
+    expect(
+      errorOf({ ...issueExample, load: { ...issueExample.load, client: 'fast', inFlightRequests: 6 } }).message,
+    ).toMatch(/^scenario\.load\.inFlightRequests: expected/);
   });
 
   it('names the path of each bad field, with exit code 64 semantics (INVALID_SCENARIO)', () => {

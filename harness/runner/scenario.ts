@@ -89,6 +89,10 @@ export interface Scenario {
     durationMs: number;
     producers: number;
     acksTimeoutMs: number;
+    /** The Kafka sender: @platformatic/kafka's producer (default) or the fast sender (docs/load.md). */
+    client: 'platformatic' | 'fast';
+    /** Produce requests in flight per producer (1..5; above 1 only with the fast sender). */
+    inFlightRequests: number;
     workers: number;
     workerTimeoutMs: number;
     via: 'kafka' | 'http';
@@ -199,6 +203,8 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     'connections',
     'target',
     'token',
+    'client',
+    'inFlightRequests',
   ]);
   let stages: Stage[];
   if (l.stages !== undefined) {
@@ -225,11 +231,17 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     durationMs: stages.reduce((a, st2) => a + st2.durationMs, 0),
     producers: int(l.producers, `${path}.load.producers`, { min: 1, max: 64, def: 1 }),
     acksTimeoutMs: l.acksTimeout === undefined ? 30_000 : parseDuration(l.acksTimeout, `${path}.load.acksTimeout`),
+    client: (l.client === undefined
+      ? 'platformatic'
+      : str(l.client, `${path}.load.client`, { oneOf: ['platformatic', 'fast'] })) as 'platformatic' | 'fast',
+    inFlightRequests: int(l.inFlightRequests, `${path}.load.inFlightRequests`, { min: 1, max: 5, def: 1 }),
     workers: int(l.workers, `${path}.load.workers`, { min: 1, max: Math.min(64, stack.partitions), def: 1 }),
     workerTimeoutMs:
       l.workerTimeout === undefined ? 60_000 : parseDuration(l.workerTimeout, `${path}.load.workerTimeout`),
   };
   if (load.durationMs <= 0) fail(`${path}.load.duration`, 'a positive duration', load.durationMs);
+  if (load.inFlightRequests > 1 && load.client !== 'fast')
+    fail(`${path}.load.inFlightRequests`, '1 unless load.client is "fast"', load.inFlightRequests);
   const http = validateHttpLoad(l, `${path}.load`, load, sut.command);
 
   const faults = arr(o.faults, `${path}.faults`, { optional: true }).map((f, i) =>

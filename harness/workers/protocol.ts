@@ -43,6 +43,8 @@ export interface PlanLoad {
   stages: { duration: number; rate: number; endRate: number }[];
   producers: number;
   acksTimeoutMs: number;
+  client?: 'platformatic' | 'fast';
+  maxInFlightRequests?: number;
 }
 
 export interface PlanGenerator {
@@ -189,6 +191,8 @@ export function decodeControl(runId: string, value: Buffer | string): ControlRec
           })),
           producers: l.producers,
           acksTimeoutMs: l.acksTimeoutMs,
+          ...(l.client === 'fast' ? { client: 'fast' as const } : {}),
+          ...(isInt(l.maxInFlightRequests, 1) ? { maxInFlightRequests: l.maxInFlightRequests as number } : {}),
         },
         generator: {
           seed: g.seed,

@@ -102,6 +102,8 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
         stages: planStages(plan),
         producers: plan.load.producers,
         acksTimeoutMs: plan.load.acksTimeoutMs,
+        ...(plan.load.client ? { client: plan.load.client } : {}),
+        ...(plan.load.maxInFlightRequests ? { maxInFlightRequests: plan.load.maxInFlightRequests } : {}),
         generator: plan.generator,
         ...(plan.workers > 1 ? { slice: { index, count: plan.workers } } : {}),
         startAt: go.startAt,

@@ -107,7 +107,7 @@
           series: [
             { label: 'offered', stroke: '#2563eb' },
             { label: 'acked', stroke: '#16a34a', dash: [6, 3] },
-            { label: 'output (observed)', stroke: '#9333ea' },
+            { label: run.outputLabel || 'output (observed)', stroke: '#9333ea' },
           ],
         }),
       );

@@ -108,6 +108,7 @@ function chartData(run: RunResult, index: number) {
   return {
     index,
     name: run.name,
+    outputLabel: outputLabel(run),
     x,
     series: {
       t: s.map((p) => rel(p.second)),
@@ -153,7 +154,7 @@ function runSection(run: RunResult, index: number, input: ReportInput): string {
   out.push(
     `<p class="chart-note"><span class="fault-swatch"></span>shaded: fault windows, numbered as in the fault table; time in seconds since the load started.</p>`,
   );
-  out.push('<div class="chart-title">Throughput: offered, acked, output (observed) records per second</div>');
+  out.push(`<div class="chart-title">Throughput per second: offered, acked, ${h(outputLabel(run))}</div>`);
   out.push(`<div class="chart" data-chart="throughput" data-run="${index}"></div>`);
   out.push('<div class="chart-title">End-to-end latency per second: p50, p95, p99</div>');
   out.push(`<div class="chart" data-chart="latency" data-run="${index}"></div>`);
@@ -308,4 +309,9 @@ ${body.join('\n')}
 </body>
 </html>
 `;
+}
+
+/** What the output series counts: under the attribution contract, conversions (the first output record of each). */
+function outputLabel(run: RunResult): string {
+  return run.scenario?.sut?.contract === 'attribution' ? 'output (conversions attributed)' : 'output (observed)';
 }

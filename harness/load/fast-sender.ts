@@ -355,14 +355,18 @@ export class FastLaneSender implements LaneSender {
     for (const [leader, msgs] of groups) {
       results.push(this.#produce(session, leader, msgs));
     }
-    Promise.all(results).then((maps) => {
-      const merged = new Map<number, Outcome>();
-      for (const m of maps) for (const [p, o] of m) merged.set(p, o);
-      let bad: string | undefined;
-      for (const [p, o] of merged) if (o !== 'acked') bad ??= `partition ${p}: ${o}`;
-      if (bad === undefined) done();
-      else done(new FastSendError(this.#lastError ?? bad, merged, 'unknown'));
-    });
+    void Promise.all(results).then(
+      (maps) => {
+        const merged = new Map<number, Outcome>();
+        for (const m of maps) for (const [p, o] of m) merged.set(p, o);
+        let bad: string | undefined;
+        for (const [p, o] of merged) if (o !== 'acked') bad ??= `partition ${p}: ${o}`;
+        if (bad === undefined) done();
+        else done(new FastSendError(this.#lastError ?? bad, merged, 'unknown'));
+      },
+      // #produce never rejects by design; should it ever, every event of the send is unknown, never a crash.
+      (e: unknown) => done(new FastSendError(`send failed: ${(e as Error)?.message ?? e}`, new Map(), 'unknown')),
+    );
   }
 
   #lastError: string | undefined;

@@ -325,7 +325,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     const lists = collector ? composed.results.attribution : listExactlyOnceAnomalies(history);
     writeFileSync(join(outDir, 'anomalies.json'), `${JSON.stringify(lists, null, 1)}\n`);
   }
-  saveHistory(join(outDir, 'history.json'), history);
+  await saveHistory(join(outDir, 'history.json'), history);
   const result = buildResult({
     scenario: sc,
     seed,

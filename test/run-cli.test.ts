@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { History } from '../harness/history/index.ts';
 import { issueScenario } from './fixtures/issue-scenario.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -63,6 +64,11 @@ describe('streamproof run (CLI)', () => {
     }
     expect(result.seed).toBe(42);
     expect(result.replay).toBe('streamproof run copy-kill.json --seed 42');
+    // Every file the result names is complete once the process has exited.
+    const history = History.fromJSON(JSON.parse(readFileSync(join(dir, 'out', 'history.json'), 'utf8')));
+    expect(history.outcomes.counts().offered).toBe(40_000);
+    expect(readFileSync(join(dir, 'out', 'report.html'), 'utf8')).toMatch(/<\/html>\s*$/);
+    expect(readFileSync(join(dir, 'out', 'report.md'), 'utf8')).toContain('copy-kill');
   });
 
   it('a broken copier exits 1 and prints its seed and the command that replays it', () => {

@@ -152,7 +152,9 @@ function runSection(run: RunResult, index: number, input: ReportInput): string {
 
   out.push('<h3>Over time</h3>');
   out.push(
-    `<p class="chart-note"><span class="fault-swatch"></span>shaded: fault windows, numbered as in the fault table; time in seconds since the load started.</p>`,
+    run.faults.length > 0
+      ? `<p class="chart-note"><span class="fault-swatch"></span>shaded: fault windows, numbered as in the fault table; time in seconds since the load started.</p>`
+      : '<p class="chart-note">No faults were injected; time in seconds since the load started.</p>',
   );
   out.push(`<div class="chart-title">Throughput per second: offered, acked, ${h(outputLabel(run))}</div>`);
   out.push(`<div class="chart" data-chart="throughput" data-run="${index}"></div>`);

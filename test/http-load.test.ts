@@ -52,4 +52,18 @@ describe('HTTP load against the reference collector', () => {
     expect(ack.observed).toBeGreaterThan(0);
     expect(result.latency.e2e.p95Ms).toBeGreaterThan(0);
   });
+
+  it('refuses --workers for HTTP load (one process offers it): exit 64 naming the flag', () => {
+    const res = spawnSync(
+      process.execPath,
+      [cli, 'run', join(root, 'scenarios', 'http-smoke.json'), '--workers', '2'],
+      {
+        encoding: 'utf8',
+        timeout: 60_000,
+        env: { ...process.env, CI: 'true' },
+      },
+    );
+    expect(res.status, res.stderr).toBe(64);
+    expect(res.stderr).toContain('--workers: HTTP load');
+  });
 });

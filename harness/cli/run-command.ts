@@ -79,6 +79,8 @@ export const runCommand: Command = {
       min: 1,
       max: Math.min(64, scenario.stack.partitions),
     });
+    if (workers !== undefined && workers > 1 && scenario.load.via === 'http')
+      throw new StreamproofError('USAGE', '--workers: HTTP load (load.via "http") runs in one process; drop --workers');
     const spawnWorkers = intFlag('spawn-workers', values['spawn-workers'] as string | undefined, {
       min: 0,
       max: workers ?? scenario.load.workers,

@@ -157,4 +157,47 @@ describe('exportK6', () => {
       expect(rates.filter((r) => r)).toHaveLength(4);
     }
   });
+
+  it('a VU draws the same events on every run: its PRNG is seeded from the scenario seed and the VU id', async () => {
+    const out = exportK6(sc({ events: { users: 50 }, load: { via: 'http', rate: 100, duration: '1s', batch: 20 } }));
+    const draw = async (run: number, vuId: number, seed = out.script) => {
+      const bodies: string[] = [];
+      (globalThis as Record<string, unknown>).__ENV = {};
+      (globalThis as Record<string, unknown>).__k6 = {
+        check: () => true,
+        exec: { vu: { idInTest: vuId } },
+        http: {
+          post: (_url: string, body: string) => {
+            bodies.push(body);
+            return { status: 202, json: () => ({ results: [] }) };
+          },
+        },
+        Rate: class {
+          add() {}
+        },
+      };
+      // A fresh module instance per call, as k6 gives each VU its own.
+      const src = `${seed.replace(/^import[^\n]*\n(import[^\n]*\n)*/m, 'const { check, exec, http, Rate } = globalThis.__k6;\n')}\n// run ${run}\n`;
+      const mod = (await import(`data:text/javascript;base64,${Buffer.from(src).toString('base64')}`)) as {
+        default: () => void;
+      };
+      mod.default();
+      mod.default();
+      // Times differ between runs; everything drawn must not.
+      return bodies.flatMap((b) =>
+        b
+          .trim()
+          .split('\n')
+          .map((l) => {
+            const { event_time: _t, sent_at: _s, event_id: _i, ...drawn } = JSON.parse(l);
+            return drawn;
+          }),
+      );
+    };
+    const a = await draw(1, 1);
+    expect(a).toHaveLength(40);
+    expect(await draw(2, 1)).toEqual(a);
+    expect(await draw(3, 2)).not.toEqual(a);
+    expect(await draw(4, 1, out.script.replace(/const SEED = \d+;/, 'const SEED = 12345;'))).not.toEqual(a);
+  });
 });

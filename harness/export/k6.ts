@@ -13,7 +13,8 @@
  *   invariant (exactly-once, order, schema, the attribution model) need the output topic: no k6 equivalent, listed
  *   in a comment. k6 measures latency from when a request is sent, not from its intended time: when it runs out of
  *   VUs it drops iterations (`dropped_iterations`, thresholded at 0) where streamproof would count the queueing.
- * - events: shaped like the scenario's schema version (v1..v3 fields), random per VU (not the seed's stream: that
+ * - events: shaped like the scenario's schema version (v1..v3 fields), drawn per VU from a small PRNG seeded with
+ *   the scenario's seed and the VU id, so a k6 run replays its events (not the seed's stream of `streamproof run`: that
  *   needs streamproof's generator); each VU owns a slice of the users and numbers their user_seq, so per-user order
  *   holds across the VUs (one request per VU at a time).
  */
@@ -200,6 +201,7 @@ const BATCH = ${x.batch};
 const USERS = ${sc.events.users};
 const MAX_VUS = ${scenario.maxVUs};
 const SCHEMA_VERSION = ${v};
+const SEED = ${sc.events.seed >>> 0};
 
 /** One sample per event: true when the collector did not accept it (rejected, refused, or no 2xx answer). */
 const eventsNotAcked = new Rate('events_not_acked');
@@ -227,13 +229,25 @@ const DEVICES = ['desktop', 'mobile', 'tablet', 'unknown'];
 const userSeq = new Map();
 let seq = 0;
 
+/** This VU's xorshift32 state, seeded from the scenario's seed and the VU id: the same run replays its events. */
+let rngState = 0;
+function random() {
+  if (rngState === 0) rngState = (SEED ^ Math.imul(exec.vu.idInTest, 0x9e3779b1)) >>> 0 || 1;
+  rngState ^= rngState << 13;
+  rngState >>>= 0;
+  rngState ^= rngState >>> 17;
+  rngState ^= rngState << 5;
+  rngState >>>= 0;
+  return rngState / 4294967296;
+}
+
 /** @param {readonly string[]} xs */
 function pick(xs) {
-  return xs[Math.floor(Math.random() * xs.length)] || xs[0] || '';
+  return xs[Math.floor(random() * xs.length)] || xs[0] || '';
 }
 
 function eventType() {
-  let r = Math.random() * 100;
+  let r = random() * 100;
   for (let i = 0; i < TYPES.length; i++) {
     r -= TYPE_WEIGHTS[i] || 0;
     if (r < 0) return TYPES[i] || 'impression';
@@ -244,7 +258,7 @@ function eventType() {
 function nextEvent() {
   const vu = exec.vu.idInTest;
   const slots = Math.max(1, Math.ceil(USERS / MAX_VUS));
-  const user = (vu - 1) % MAX_VUS + MAX_VUS * Math.floor(Math.random() * slots);
+  const user = (vu - 1) % MAX_VUS + MAX_VUS * Math.floor(random() * slots);
   const userSeqNow = userSeq.get(user) || 0;
   userSeq.set(user, userSeqNow + 1);
   const type = eventType();
@@ -256,15 +270,15 @@ function nextEvent() {
     user_seq: userSeqNow,
     type,
     channel: pick(CHANNELS),
-    campaign: \`cmp-\${String(Math.floor(Math.random() * 50)).padStart(4, '0')}\`,
-    event_time: now - Math.floor(Math.random() * 5000),
+    campaign: \`cmp-\${String(Math.floor(random() * 50)).padStart(4, '0')}\`,
+    event_time: now - Math.floor(random() * 5000),
     sent_at: now,
-    revenue: type === 'conversion' ? Math.round(Math.exp(Math.log(40) + 1.1 * (Math.random() * 2 - 1)) * 100) / 100 : null,
+    revenue: type === 'conversion' ? Math.round(Math.exp(Math.log(40) + 1.1 * (random() * 2 - 1)) * 100) / 100 : null,
     currency: type === 'conversion' ? pick(CURRENCIES) : null,
     schema_version: SCHEMA_VERSION,
   };
   if (SCHEMA_VERSION >= 2) e.device = pick(DEVICES);
-  if (SCHEMA_VERSION >= 3) e.consent = { analytics: Math.random() < 0.9, ads: Math.random() < 0.8 };
+  if (SCHEMA_VERSION >= 3) e.consent = { analytics: random() < 0.9, ads: random() < 0.8 };
   return e;
 }
 

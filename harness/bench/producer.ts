@@ -12,6 +12,7 @@
  * Every run checks that the records are really in the topic: the sum of the end offsets of a fresh topic.
  */
 import { randomUUID } from 'node:crypto';
+import { loadavg } from 'node:os';
 import { History } from '../history/index.ts';
 import { admin, ensureTopic } from '../kafka/clients.ts';
 import { systemClock } from '../load/clock.ts';
@@ -97,13 +98,12 @@ export async function benchProducer(o: ProducerBenchOptions): Promise<ProducerBe
   const oursReps: OursRep[] = [];
   const kafkaReps: (ProducerPerformanceResult & { topicRecords: number })[] = [];
   const loads: number[][] = [];
-  const { loadavg } = await import('node:os');
   for (let r = 0; r < o.reps; r++) {
     const order = r % 2 === 0 ? (['kafka', 'ours'] as const) : (['ours', 'kafka'] as const);
     for (const who of order) {
       const topic = `bench-${who}-${randomUUID().slice(0, 8)}`;
       await ensureTopic(o.bootstrap, topic, { partitions: o.partitions });
-      loads.push(loadavg().map((x) => Math.round(x * 100) / 100));
+      loads.push(loadavg().map(round2));
       progress({ phase: 'bench', message: `producer rep ${r + 1}/${o.reps}: ${who}, ${o.records} records` });
       if (who === 'kafka') {
         const k = await runProducerPerformance({

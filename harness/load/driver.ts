@@ -688,6 +688,6 @@ export function latencyOf(h: hdr.Histogram): LatencySummary | null {
   };
 }
 
-function round3(x: number): number {
+export function round3(x: number): number {
   return Math.round(x * 1000) / 1000;
 }

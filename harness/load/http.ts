@@ -42,7 +42,7 @@ import type { LoadStage } from '../../generators/schedule.ts';
 import type { History, Outcome } from '../history/index.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { type Clock, systemClock } from './clock.ts';
-import { type LatencySummary, latencyOf } from './driver.ts';
+import { type LatencySummary, latencyOf, round3 } from './driver.ts';
 import { LoadError } from './errors.ts';
 import { loadHandle } from './load.ts';
 import { bad, type LoadStageSpec, num, resolveSchedule } from './options.ts';
@@ -830,10 +830,6 @@ export class HttpLoadDriver {
     }
     return lo;
   }
-}
-
-function round3(x: number): number {
-  return Math.round(x * 1000) / 1000;
 }
 
 /**

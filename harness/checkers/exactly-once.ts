@@ -4,7 +4,9 @@
  * Model: per producer, the OutcomeStore's offered (O), acked (A), failed (F) bitsets and the ObservationStore's
  * seen-once (S1) and seen-twice (S2) bitsets. Unknown (U) is every offer without a definite outcome:
  * `U = O & ~A & ~F` (timed out, or no outcome recorded at all). Word by word:
- * - `lost`        = A & ~F & ~S1   acknowledged, never seen after the drain;
+ * - missing       = A & ~F & ~S1   acknowledged, never seen after the drain; a missing event is
+ *   `lost` when the drain completed (the pipeline consumed everything and went quiet) or when the pipeline committed
+ *   past its input record (the drain's `consumed` list), else `unseen`: it may still come (Jepsen's :unseen);
  * - `duplicated`  = S2             seen more than once, whatever its outcome (a re-delivery of an unknown send
  *                                  is still a duplicate: at most once holds for every send);
  * - `unexpected`  = (S1 & ~O)      seen but never offered (well-formed id, no offer),
@@ -14,9 +16,9 @@
  * - `unknownSeen` = U & S1, `unknownNotSeen` = U & ~S1: both legal (Jepsen's :info), reported apart, never fail;
  * - `conflictingOutcomes` = A & F: the harness recorded both; the checker cannot judge those sends.
  *
- * Verdict: false if any duplicated or unexpected event, or any lost event after a complete drain. `unknown` when
- * events are missing but the drain did not complete (they may still arrive), when outcomes conflict, or when
- * nothing was offered (an empty run certifies nothing). Otherwise true.
+ * Verdict: false if any lost, duplicated or unexpected event. `unknown` when events are unseen (missing, and the
+ * pipeline has not committed past them when the drain gave up), when outcomes conflict, or when nothing was offered
+ * (an empty run certifies nothing). Otherwise true.
  *
  * Cost: one pass over 32-bit words with popcounts; no allocation beyond the capped examples, so memory is the
  * history's own bits (~6 bits per event: 4 outcome + 2 sightings) and time is a few ns per 32 events.
@@ -44,6 +46,8 @@ export interface ExactlyOnceCounts {
   /** Acked and seen exactly once. */
   ok: number;
   lost: number;
+  /** Acked, not seen, and not committed past by the pipeline when an incomplete drain ended: fate unknown. */
+  unseen: number;
   duplicated: number;
   unexpected: number;
   unexpectedNeverOffered: number;
@@ -60,6 +64,7 @@ export interface ExactlyOnceResult extends CheckerResult {
   /** null when no drain was recorded. */
   readonly drainComplete: boolean | null;
   readonly lost: readonly string[];
+  readonly unseen: readonly string[];
   readonly duplicated: ReadonlyArray<{ readonly eventId: string; readonly count: number }>;
   readonly unexpected: ReadonlyArray<{ readonly eventId: string; readonly reason: UnexpectedReason }>;
   readonly unknownSeen: readonly string[];
@@ -70,6 +75,7 @@ export interface ExactlyOnceResult extends CheckerResult {
 /** One line of the full anomaly list (see `exactlyOnceEntries`). */
 export type ExactlyOnceEntry =
   | { readonly anomaly: 'lost'; readonly eventId: string }
+  | { readonly anomaly: 'unseen'; readonly eventId: string }
   | { readonly anomaly: 'duplicated'; readonly eventId: string; readonly count: number }
   | { readonly anomaly: 'unexpected'; readonly eventId: string; readonly reason: UnexpectedReason }
   | { readonly anomaly: 'unknown-seen'; readonly eventId: string }
@@ -85,6 +91,8 @@ const UNKNOWN_SEEN = 4;
 const UNKNOWN_NOT_SEEN = 5;
 const CONFLICTING = 6;
 const KIND_COUNT = 7;
+// Not a mask: missing events (LOST mask) the drain could not settle.
+const UNSEEN = 7;
 
 interface ProducerWords {
   readonly producer: number;
@@ -132,7 +140,7 @@ function masksAt(w: ProducerWords, i: number, m: Int32Array): number {
   const s1 = i < w.once.length ? w.once[i]! : 0;
   const s2 = i < w.twice.length ? w.twice[i]! : 0;
   const u = o & ~a & ~f;
-  m[LOST] = a & ~f & ~s1;
+  m[LOST] = a & ~f & ~s1; // missing: lost or unseen, see `settle`
   m[DUPLICATED] = s2;
   m[NEVER_OFFERED] = s1 & ~o;
   m[FAILED_SEEN] = s1 & f & ~a;
@@ -154,8 +162,9 @@ function* bitsOf(wordIndex: number, mask: number): Generator<number> {
 /** Runs the exactly-once check on a history (see the module header for the model). */
 export function checkExactlyOnce(history: History, options: ExactlyOnceOptions = {}): ExactlyOnceResult {
   const max = resolveMaxExamples(options.maxExamples, 'exactlyOnce.maxExamples');
-  const examples: string[][] = Array.from({ length: KIND_COUNT }, () => []);
-  const c = new Float64Array(KIND_COUNT);
+  const examples: string[][] = Array.from({ length: KIND_COUNT + 1 }, () => []);
+  const c = new Float64Array(KIND_COUNT + 1);
+  const settle = settler(history);
   let ok = 0;
   let seen = 0;
   const m = new Int32Array(KIND_COUNT);
@@ -169,6 +178,16 @@ export function checkExactlyOnce(history: History, options: ExactlyOnceOptions =
       for (let k = 0; k < KIND_COUNT; k++) {
         const mask = m[k]!;
         if (mask === 0) continue;
+        if (k === LOST && settle !== undefined) {
+          // An incomplete drain: each missing event is lost or unseen by the drain's evidence.
+          for (const seq of bitsOf(i, mask)) {
+            const id = formatEventId(w.producer, seq);
+            const kind = settle(id);
+            c[kind] = c[kind]! + 1;
+            if (examples[kind]!.length < max) examples[kind]!.push(id);
+          }
+          continue;
+        }
         c[k] = c[k]! + popcount32(mask);
         const list = examples[k]!;
         if (list.length >= max) continue;
@@ -198,6 +217,7 @@ export function checkExactlyOnce(history: History, options: ExactlyOnceOptions =
     seen,
     ok,
     lost: c[LOST]!,
+    unseen: c[UNSEEN]!,
     duplicated: c[DUPLICATED]!,
     unexpected: c[NEVER_OFFERED]! + c[FAILED_SEEN]! + malformed,
     unexpectedNeverOffered: c[NEVER_OFFERED]!,
@@ -212,12 +232,12 @@ export function checkExactlyOnce(history: History, options: ExactlyOnceOptions =
   const drainComplete = drain === undefined ? null : drain.complete;
   const anomalyTypes: AnomalyName[] = [];
   const reasons: string[] = [];
-  if (counts.lost > 0) {
-    if (drainComplete === true) anomalyTypes.push('lost');
-    else {
-      const why = drain === undefined ? 'no drain recorded' : 'the drain timed out';
-      reasons.push(`${counts.lost} acked events not seen, but the output was not read to quiescence (${why})`);
-    }
+  if (counts.lost > 0) anomalyTypes.push('lost');
+  if (counts.unseen > 0) {
+    const why = drain === undefined ? 'no drain was recorded' : 'the drain ended before the pipeline caught up';
+    reasons.push(
+      `${counts.unseen} acked events unseen: not in the output, and the pipeline had not committed past them (${why}); their fate is unknown`,
+    );
   }
   if (counts.duplicated > 0) anomalyTypes.push('duplicated');
   if (counts.unexpected > 0) anomalyTypes.push('unexpected');
@@ -235,12 +255,24 @@ export function checkExactlyOnce(history: History, options: ExactlyOnceOptions =
     counts,
     drainComplete,
     lost: examples[LOST]!,
+    unseen: examples[UNSEEN]!,
     duplicated: examples[DUPLICATED]!.map((eventId) => ({ eventId, count: sightingsOf(history, eventId) })),
     unexpected,
     unknownSeen: examples[UNKNOWN_SEEN]!,
     unknownNotSeen: examples[UNKNOWN_NOT_SEEN]!,
     conflictingOutcomes: examples[CONFLICTING]!,
   };
+}
+
+/**
+ * For an incomplete (or missing) drain, how to classify a missing event: lost when the pipeline committed past it,
+ * else unseen. Undefined for a complete drain: every missing event is lost.
+ */
+function settler(history: History): ((eventId: string) => typeof LOST | typeof UNSEEN) | undefined {
+  const drain = history.drain;
+  if (drain?.complete) return undefined;
+  const consumed = new Set(drain?.consumed ?? []);
+  return (id) => (consumed.has(id) ? LOST : UNSEEN);
 }
 
 function sightingsOf(history: History, eventId: string): number {
@@ -255,13 +287,17 @@ function sightingsOf(history: History, eventId: string): number {
  */
 export function* exactlyOnceEntries(history: History): Generator<ExactlyOnceEntry> {
   const m = new Int32Array(KIND_COUNT);
+  const settle = settler(history);
   for (const w of producerWords(history)) {
     for (let i = 0; i < w.length; i++) {
       masksAt(w, i, m);
       for (let k = 0; k < KIND_COUNT; k++) {
         const mask = m[k]!;
         if (mask === 0) continue;
-        for (const seq of bitsOf(i, mask)) yield entryOf(history, k, formatEventId(w.producer, seq));
+        for (const seq of bitsOf(i, mask)) {
+          const id = formatEventId(w.producer, seq);
+          yield entryOf(history, k === LOST && settle ? settle(id) : k, id);
+        }
       }
     }
   }
@@ -272,6 +308,7 @@ export function* exactlyOnceEntries(history: History): Generator<ExactlyOnceEntr
 
 export interface ExactlyOnceLists {
   lost: string[];
+  unseen: string[];
   duplicated: { eventId: string; count: number }[];
   unexpected: { eventId: string; reason: UnexpectedReason }[];
   unknownSeen: string[];
@@ -283,6 +320,7 @@ export interface ExactlyOnceLists {
 export function listExactlyOnceAnomalies(history: History): ExactlyOnceLists {
   const out: ExactlyOnceLists = {
     lost: [],
+    unseen: [],
     duplicated: [],
     unexpected: [],
     unknownSeen: [],
@@ -293,6 +331,9 @@ export function listExactlyOnceAnomalies(history: History): ExactlyOnceLists {
     switch (e.anomaly) {
       case 'lost':
         out.lost.push(e.eventId);
+        break;
+      case 'unseen':
+        out.unseen.push(e.eventId);
         break;
       case 'duplicated':
         out.duplicated.push({ eventId: e.eventId, count: e.count });
@@ -318,6 +359,8 @@ function entryOf(history: History, kind: number, eventId: string): ExactlyOnceEn
   switch (kind) {
     case LOST:
       return { anomaly: 'lost', eventId };
+    case UNSEEN:
+      return { anomaly: 'unseen', eventId };
     case DUPLICATED:
       return { anomaly: 'duplicated', eventId, count: sightingsOf(history, eventId) };
     case NEVER_OFFERED:

@@ -37,6 +37,8 @@ export interface FaultWindow {
 export interface DrainState {
   readonly time: number;
   readonly complete: boolean;
+  /** Incomplete drains only: missing events the pipeline committed past (lost, not unseen). See DrainRecord. */
+  readonly consumed?: readonly string[];
 }
 
 export interface HistoryOptions {
@@ -145,7 +147,11 @@ export class History {
         return;
       }
       case 'drain':
-        this.#drain = { time: r.time, complete: r.complete };
+        this.#drain = {
+          time: r.time,
+          complete: r.complete,
+          ...(r.consumed?.length ? { consumed: [...r.consumed] } : {}),
+        };
         return;
       default:
         throw invalid(r as HistoryRecord, `unknown record kind ${JSON.stringify((r as { kind: unknown }).kind)}`);
@@ -201,10 +207,7 @@ export class History {
       this.#drain =
         this.#drain === undefined
           ? other.#drain
-          : {
-              time: Math.max(this.#drain.time, other.#drain.time),
-              complete: this.#drain.complete && other.#drain.complete,
-            };
+          : mergeDrains(this.#drain, other.#drain);
     }
     if (other.#firstTime !== undefined) this.#firstTime = Math.min(this.#firstTime ?? Infinity, other.#firstTime);
     if (other.#lastTime !== undefined) this.#lastTime = Math.max(this.#lastTime ?? -Infinity, other.#lastTime);
@@ -253,12 +256,23 @@ export class History {
     h.#lastTime = optionalNumber(j.lastTime, 'lastTime');
     if (j.drain !== null && j.drain !== undefined) {
       const d = j.drain as Record<string, unknown>;
-      if (typeof d.time !== 'number' || typeof d.complete !== 'boolean') {
-        throw new HistoryError('HISTORY_INVALID_JSON', 'expected { time: number, complete: boolean }', {
-          path: 'drain',
-        });
+      const consumed = d.consumed;
+      if (
+        typeof d.time !== 'number' ||
+        typeof d.complete !== 'boolean' ||
+        (consumed !== undefined && (!Array.isArray(consumed) || consumed.some((x) => typeof x !== 'string')))
+      ) {
+        throw new HistoryError(
+          'HISTORY_INVALID_JSON',
+          'expected { time: number, complete: boolean, consumed?: string[] }',
+          { path: 'drain' },
+        );
       }
-      h.#drain = { time: d.time, complete: d.complete };
+      h.#drain = {
+        time: d.time,
+        complete: d.complete,
+        ...(Array.isArray(consumed) && consumed.length ? { consumed: consumed as string[] } : {}),
+      };
     }
     if (!Array.isArray(j.faults))
       throw new HistoryError('HISTORY_INVALID_JSON', 'expected an array', { path: 'faults' });
@@ -298,6 +312,15 @@ function optionalNumber(v: unknown, path: string): number | undefined {
   if (v === null || v === undefined) return undefined;
   if (typeof v !== 'number') throw new HistoryError('HISTORY_INVALID_JSON', 'expected a number or null', { path });
   return v;
+}
+
+function mergeDrains(a: DrainState, b: DrainState): DrainState {
+  const consumed = [...new Set([...(a.consumed ?? []), ...(b.consumed ?? [])])];
+  return {
+    time: Math.max(a.time, b.time),
+    complete: a.complete && b.complete,
+    ...(consumed.length ? { consumed } : {}),
+  };
 }
 
 function maxDefined(a: number | undefined, b: number | undefined): number | undefined {

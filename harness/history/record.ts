@@ -87,7 +87,16 @@ export interface FaultRecord {
 export interface DrainRecord {
   readonly kind: 'drain';
   readonly time: number;
+  /**
+   * True when the pipeline was waited for until it had consumed everything (its committed offsets at the input's
+   * end, or, for a pipeline that commits nothing, its output quiet) and its output had gone quiet.
+   */
   readonly complete: boolean;
+  /**
+   * Only for an incomplete drain: acked events not seen in the output whose input record the pipeline has committed
+   * past. Those are lost; the other missing events are unseen (their fate is unknown).
+   */
+  readonly consumed?: readonly string[];
 }
 
 export type HistoryRecord = OfferedRecord | OutcomeRecord | ObservedRecord | FaultRecord | DrainRecord;

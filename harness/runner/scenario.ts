@@ -32,6 +32,11 @@ export interface ScenarioInput {
     /** How to know the SUT is ready: its consumer group owns every input partition (default), or not at all. */
     ready?: 'group' | 'none';
     readyTimeout?: Duration;
+    /**
+     * When the SUT starts: "before-load" (default: started and ready before the first event) or "after-load" (over
+     * a preloaded input, as Kafka's own system tests run their copiers; fault times then count from its start).
+     */
+    start?: 'before-load' | 'after-load';
   };
   stack?: { brokers?: 1 | 3; partitions?: number; replicationFactor?: number; registry?: boolean };
   topics?: { input?: string; output?: string };
@@ -80,6 +85,7 @@ export interface Scenario {
     cwd: string | undefined;
     ready: 'group' | 'none';
     readyTimeoutMs: number;
+    start: 'before-load' | 'after-load';
   };
   stack: { brokers: 1 | 3; partitions: number; replicationFactor: number; registry: boolean };
   topics: { input: string; output: string };
@@ -134,7 +140,16 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
   ]);
   const name = str(o.name, `${path}.name`, { pattern: /^[a-zA-Z0-9._-]+$/ });
 
-  const s = obj(o.sut, `${path}.sut`, ['command', 'contract', 'instances', 'env', 'cwd', 'ready', 'readyTimeout']);
+  const s = obj(o.sut, `${path}.sut`, [
+    'command',
+    'contract',
+    'instances',
+    'env',
+    'cwd',
+    'ready',
+    'readyTimeout',
+    'start',
+  ]);
   const env: Record<string, string> = {};
   if (s.env !== undefined) {
     const e = obj(s.env, `${path}.sut.env`, Object.keys(s.env as object));
@@ -150,6 +165,9 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
       | 'group'
       | 'none',
     readyTimeoutMs: s.readyTimeout === undefined ? 60_000 : parseDuration(s.readyTimeout, `${path}.sut.readyTimeout`),
+    start: (s.start === undefined
+      ? 'before-load'
+      : str(s.start, `${path}.sut.start`, { oneOf: ['before-load', 'after-load'] })) as 'before-load' | 'after-load',
   };
 
   const st = obj(o.stack ?? {}, `${path}.stack`, ['brokers', 'partitions', 'replicationFactor', 'registry']);
@@ -243,6 +261,8 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
   if (load.inFlightRequests > 1 && load.client !== 'fast')
     fail(`${path}.load.inFlightRequests`, '1 unless load.client is "fast"', load.inFlightRequests);
   const http = validateHttpLoad(l, `${path}.load`, load, sut.command);
+  if (http && sut.start === 'after-load')
+    fail(`${path}.sut.start`, '"before-load" with HTTP load (the SUT receives the load itself)', sut.start);
 
   const faults = arr(o.faults, `${path}.faults`, { optional: true }).map((f, i) =>
     validateFault(f, `${path}.faults[${i}]`),

@@ -1,15 +1,96 @@
 /**
  * The harness's own Kafka clients (@platformatic/kafka: see docs/decisions/kafka-client.md for the measurement).
- * Small helpers only: topic admin, a round-trip probe, reading a topic to its end.
+ * Small helpers only: topic admin, a round-trip probe, reading a topic to its end, the cluster's bootstrap list and
+ * its replication state.
+ *
+ * Surviving broker faults: a client bootstrapped on one address is stranded when that broker is killed, and one
+ * that asks a paused broker first waits out its timeout on every metadata call (the client always tries its
+ * bootstrap list in order). So the harness's long-lived clients bootstrap on every broker (`clusterBootstrap`, read
+ * once from the metadata while the cluster is whole) and, when they replace a client after errors, start the list
+ * at another broker (`rotate`).
  */
 import { randomUUID } from 'node:crypto';
 import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 
-export function admin(bootstrap: string, clientId = 'streamproof-admin'): Admin {
-  return new Admin({ clientId, bootstrapBrokers: [bootstrap], retries: 3, retryDelay: 200, timeout: 10_000 });
+/** One address, or several comma-separated ("h:p,h:p"), or a list: the list of bootstrap addresses. */
+export type Bootstrap = string | readonly string[];
+
+export function bootstrapList(bootstrap: Bootstrap): string[] {
+  const list = typeof bootstrap === 'string' ? bootstrap.split(',') : [...bootstrap];
+  return list.map((s) => s.trim()).filter((s) => s.length > 0);
 }
 
-export async function brokerIds(bootstrap: string): Promise<number[]> {
+/** The list rotated left by `k` (k may be any integer): each replacement client asks another broker first. */
+export function rotate<T>(list: readonly T[], k: number): T[] {
+  if (list.length === 0) return [];
+  const n = ((k % list.length) + list.length) % list.length;
+  return [...list.slice(n), ...list.slice(0, n)];
+}
+
+export function admin(bootstrap: Bootstrap, clientId = 'streamproof-admin'): Admin {
+  return new Admin({
+    clientId,
+    bootstrapBrokers: bootstrapList(bootstrap),
+    retries: 3,
+    retryDelay: 200,
+    timeout: 10_000,
+  });
+}
+
+/**
+ * Every broker's address as the cluster advertises it on the listener `bootstrap` reaches (the direct one for the
+ * harness), the given addresses first, sorted by broker id after them. Falls back to the given list when the
+ * metadata cannot be read (the caller's clients then fail as they would have).
+ */
+export async function clusterBootstrap(bootstrap: Bootstrap, clientId = 'streamproof-bootstrap'): Promise<string[]> {
+  const given = bootstrapList(bootstrap);
+  const a = admin(given, clientId);
+  try {
+    const md = await a.metadata({ topics: [], forceUpdate: true });
+    const found = [...md.brokers.entries()].sort((x, y) => x[0] - y[0]).map(([, b]) => `${b.host}:${b.port}`);
+    return [...new Set([...given, ...found])];
+  } catch {
+    return given;
+  } finally {
+    // Not closeNow(): Admin.close takes a callback, not a force flag.
+    await a.close().catch(() => {});
+  }
+}
+
+/** A partition that is not fully replicated: no leader, or fewer in-sync replicas than replicas. */
+export interface UnderReplicated {
+  topic: string;
+  partition: number;
+  leader: number;
+  replicas: number;
+  isr: number;
+}
+
+/**
+ * Every partition of every topic (internal ones included: the group and transaction logs matter most) that is not
+ * fully in sync, read from a fresh metadata response. Empty means the cluster is whole.
+ */
+export async function underReplicatedPartitions(bootstrap: Bootstrap): Promise<UnderReplicated[]> {
+  const a = admin(bootstrap, 'streamproof-isr');
+  try {
+    const topics = await a.listTopics({ includeInternals: true });
+    if (topics.length === 0) return [];
+    const md = await a.metadata({ topics, forceUpdate: true });
+    const out: UnderReplicated[] = [];
+    for (const [topic, t] of md.topics) {
+      t.partitions.forEach((p, partition) => {
+        if (p.leader < 0 || p.isr.length < p.replicas.length) {
+          out.push({ topic, partition, leader: p.leader, replicas: p.replicas.length, isr: p.isr.length });
+        }
+      });
+    }
+    return out;
+  } finally {
+    await a.close().catch(() => {});
+  }
+}
+
+export async function brokerIds(bootstrap: Bootstrap): Promise<number[]> {
   const a = admin(bootstrap);
   try {
     const md = await a.metadata({ topics: [], forceUpdate: true });

@@ -30,12 +30,14 @@ import {
   protocolErrorsCodesById,
 } from '@platformatic/kafka';
 import type { Outcome } from '../history/index.ts';
+import { type Bootstrap, bootstrapList, rotate } from '../kafka/clients.ts';
 import type { LaneSender, OutMessage } from './driver.ts';
 import { DEFINITE_PRODUCE_ERRORS } from './kafka-outcome.ts';
 import type { Compression } from './options.ts';
 
 export interface FastSenderOptions {
-  bootstrap: string;
+  /** One address or several (startLoad gives every broker, so a dead broker cannot strand the metadata calls). */
+  bootstrap: Bootstrap;
   topic: string;
   clientId: string;
   /** Idempotent producer id and sequences. Default true. */
@@ -243,6 +245,8 @@ export class FastLaneSender implements LaneSender {
   #sessionPromise: Promise<Session> | undefined;
   #encoder: ProduceEncoder;
   #closedForGood = false;
+  /** Metadata calls that failed: the next starts the bootstrap list this far along (past a dead or frozen broker). */
+  #metadataFailures = 0;
   /** Partition batches re-sent after a retriable code, and the last such code (for reports). */
   retries = 0;
   lastRetryCode: string | undefined;
@@ -262,13 +266,17 @@ export class FastLaneSender implements LaneSender {
   async #refreshMetadata(): Promise<number> {
     const a = new Admin({
       clientId: `${this.options.clientId}-metadata`,
-      bootstrapBrokers: [this.options.bootstrap],
-      retries: 3,
+      bootstrapBrokers: rotate(bootstrapList(this.options.bootstrap), this.#metadataFailures),
+      retries: 1,
       retryDelay: 200,
-      timeout: 10_000,
+      timeout: 5000,
+      connectTimeout: 3000,
     });
     try {
-      const md = await a.metadata({ topics: [this.options.topic], forceUpdate: true });
+      const md = await a.metadata({ topics: [this.options.topic], forceUpdate: true }).catch((e: unknown) => {
+        this.#metadataFailures++;
+        throw e;
+      });
       this.#brokers = new Map([...md.brokers].map(([id, b]) => [id, { host: b.host, port: b.port }]));
       const t = md.topics.get(this.options.topic);
       this.#leaders = new Map((t?.partitions ?? []).map((p, i) => [i, p.leader]));
@@ -307,10 +315,19 @@ export class FastLaneSender implements LaneSender {
 
   async #initSession(): Promise<Session> {
     if (this.#leaders.size === 0 || this.#brokers.size === 0) await this.#refreshMetadata();
-    const leaders = [...new Set(this.#leaders.values())];
-    await Promise.all(leaders.map((l) => this.#wire(l).ready));
+    // Connect to every leader, but a dead one (a killed broker the controller has not fenced yet, or no leader) must
+    // not fail the session: only the partitions it leads fail, each on its own send.
+    const leaders = [...new Set(this.#leaders.values())].filter((l) => this.#brokers.has(l));
+    const ready = await Promise.allSettled(leaders.map((l) => this.#wire(l).ready));
+    const live = leaders.filter((_, i) => ready[i]!.status === 'fulfilled');
+    if (live.length === 0) {
+      const why = ready.find((r) => r.status === 'rejected') as PromiseRejectedResult | undefined;
+      throw new Error(
+        `no partition leader of ${this.options.topic} reachable: ${(why?.reason as Error)?.message ?? 'no leader known'}`,
+      );
+    }
     if (!this.options.idempotent) return newSession(-1n, -1);
-    const w = this.#wire(leaders[0]!);
+    const w = this.#wire(live[0]!);
     // InitProducerId v1: transactional_id null, transaction_timeout_ms.
     const body = await w.request(API_INIT_PRODUCER_ID, 1, 6, (b, o) => {
       b.writeInt16BE(-1, o);
@@ -417,6 +434,14 @@ export class FastLaneSender implements LaneSender {
       else if (f.index !== index && session.pending.has(f.index)) firsts.push(f.done);
     }
     const out = new Map<number, Outcome>();
+    // The leader's connection first: a request on a connection that never opened was never written (failed, not
+    // unknown). Awaited before plan(): plan and the first write run without an await between them.
+    try {
+      await this.#wire(leader).ready;
+    } catch (e) {
+      this.#lastError = `not sent: ${(e as Error)?.message ?? String(e)}`;
+      return new Map([...counts.keys()].map((p) => [p, 'failed' as Outcome]));
+    }
     const firstSeq = new Map<number, number>();
     for (const [p, n] of counts) {
       const s = session.seq.get(p) ?? 0;

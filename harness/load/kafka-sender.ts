@@ -1,16 +1,21 @@
 /**
  * A lane's Kafka producer: one @platformatic/kafka Producer (idempotent, acks=all by default), replaced by a fresh
  * one (a new producer id) on reset. See driver.ts for why a reset follows every error.
+ *
+ * Broker faults: the producer bootstraps on every broker it is given (startLoad gives the whole cluster), and each
+ * replacement starts the list at the next broker, so a dead or frozen broker cannot strand the lane; within one
+ * session the client refreshes the metadata and follows a moved leader itself.
  */
 import { Producer } from '@platformatic/kafka';
 import type { Outcome } from '../history/index.ts';
-import { closeNow } from '../kafka/clients.ts';
+import { type Bootstrap, bootstrapList, closeNow, rotate } from '../kafka/clients.ts';
 import type { LaneSender, OutMessage } from './driver.ts';
 import { describeError, produceOutcome } from './kafka-outcome.ts';
 import type { Compression } from './options.ts';
 
 export interface KafkaSenderOptions {
-  bootstrap: string;
+  /** One address or several (every broker: see the module comment). */
+  bootstrap: Bootstrap;
   topic: string;
   clientId: string;
   idempotent: boolean;
@@ -23,6 +28,8 @@ type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 export class KafkaLaneSender implements LaneSender {
   #producer: BufferProducer;
   #closing: Promise<void>[] = [];
+  /** Sessions replaced so far: the bootstrap list starts this far along. */
+  #resets = 0;
 
   constructor(readonly options: KafkaSenderOptions) {
     this.#producer = this.#create();
@@ -32,7 +39,7 @@ export class KafkaLaneSender implements LaneSender {
     const o = this.options;
     return new Producer<Buffer, Buffer, Buffer, Buffer>({
       clientId: o.clientId,
-      bootstrapBrokers: [o.bootstrap],
+      bootstrapBrokers: rotate(bootstrapList(o.bootstrap), this.#resets),
       idempotent: o.idempotent,
       acks: -1,
       compression: o.compression,
@@ -73,6 +80,7 @@ export class KafkaLaneSender implements LaneSender {
 
   reset(): void {
     const old = this.#producer;
+    this.#resets++;
     this.#producer = this.#create();
     this.#closing.push(closeNow(old));
   }

@@ -7,7 +7,7 @@
  */
 import { createBulkGenerator } from '../../generators/bulk.ts';
 import type { History } from '../history/index.ts';
-import { admin } from '../kafka/clients.ts';
+import { admin, clusterBootstrap } from '../kafka/clients.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { systemClock } from './clock.ts';
 import { LoadDriver, type LoadSummary } from './driver.ts';
@@ -94,9 +94,12 @@ async function run(
   progress: Progress,
   started: (d: LoadDriver, s: LoadStart) => void,
 ): Promise<LoadSummary> {
+  // Every broker, not just the one given: a producer bootstrapped on one address is stranded when that broker is
+  // killed (a sender is replaced after every error, and the replacement must find the cluster).
+  let brokers: string[] = [cfg.bootstrap];
   const mk = (k: number) => {
     const o = {
-      bootstrap: cfg.bootstrap,
+      bootstrap: brokers,
       topic: cfg.topic,
       clientId: `${cfg.clientId}-${cfg.baseProducerId + k}`,
       idempotent: cfg.idempotent,
@@ -126,6 +129,11 @@ async function run(
         `topic ${cfg.topic} does not exist on ${cfg.bootstrap}; create it first (the driver never auto-creates)`,
       );
     }
+    brokers = await withTimeout(
+      clusterBootstrap(cfg.bootstrap, `${cfg.clientId}-admin`),
+      cfg.acksTimeoutMs,
+      cfg.bootstrap,
+    );
     senders.push(mk(0));
     const partitions = await withTimeout(senders[0]!.warmUp(), cfg.acksTimeoutMs, cfg.bootstrap).catch((e: unknown) => {
       if (e instanceof LoadError) throw e;

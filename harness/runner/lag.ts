@@ -7,11 +7,17 @@
  * the group has not committed yet counts from 0 (run topics are fresh). Sampling never fails a run: a sample that
  * errors or is still in flight when the next one is due is skipped and counted.
  *
+ * Broker faults: the sampler bootstraps on every broker (read once from the metadata), drops its cached metadata
+ * after a failed sample (a leader moved), and replaces its client after two failures in a row, starting the bootstrap
+ * list at another broker (a frozen broker 1 would otherwise hold every metadata call). Each call is bounded by a
+ * short request timeout, so a sample cannot hang for long.
+ *
  * When the group never committed anything (a black-box SUT may ignore STREAMPROOF_GROUP_ID, or commit elsewhere),
  * the runner falls back to `lagFromSeries`: cumulative acked minus cumulative observed records per second, i.e.
  * "records acked but not yet seen in output", labelled as such.
  */
-import { admin } from '../kafka/clients.ts';
+import { Admin } from '@platformatic/kafka';
+import { type Bootstrap, bootstrapList, clusterBootstrap, rotate } from '../kafka/clients.ts';
 
 export interface LagPoint {
   /** Epoch second of the sample. */
@@ -42,6 +48,8 @@ export interface LagSamples {
   readonly series: readonly LagPoint[];
   readonly skipped: number;
   readonly errors: readonly string[];
+  /** Times the sampler replaced its client after failed samples. */
+  readonly reconnects?: number;
 }
 
 export interface LagSampler {
@@ -50,21 +58,42 @@ export interface LagSampler {
 }
 
 export function startLagSampler(opts: {
-  bootstrap: string;
+  bootstrap: Bootstrap;
   group: string;
   topic: string;
   partitions: number;
   intervalMs?: number;
+  /** Request timeout of the sampler's client (default 3000 ms). */
+  requestTimeoutMs?: number;
 }): LagSampler {
-  const a = admin(opts.bootstrap, 'streamproof-lag');
+  const requestTimeoutMs = opts.requestTimeoutMs ?? 3000;
+  let bootstrap = bootstrapList(opts.bootstrap);
+  let generation = 0;
+  const newAdmin = () =>
+    new Admin({
+      clientId: 'streamproof-lag',
+      bootstrapBrokers: rotate(bootstrap, generation),
+      retries: 1,
+      retryDelay: 200,
+      timeout: requestTimeoutMs,
+      connectTimeout: Math.min(requestTimeoutMs, 3000),
+    });
+  let a: Admin | undefined;
+  const closing: Promise<unknown>[] = [];
   const series: LagPoint[] = [];
   const errors: string[] = [];
   let skipped = 0;
   let sawCommit = false;
+  let failuresInARow = 0;
+  let reconnects = 0;
   let inFlight: Promise<void> | undefined;
   const partitions = Array.from({ length: opts.partitions }, (_, i) => i);
 
   const sampleOnce = async (): Promise<void> => {
+    if (a === undefined) {
+      bootstrap = await clusterBootstrap(bootstrap, 'streamproof-lag');
+      a = newAdmin();
+    }
     const time = Date.now();
     const [latest, committed] = await Promise.all([
       a.listOffsets({
@@ -97,9 +126,22 @@ export function startLagSampler(opts: {
       return;
     }
     inFlight = sampleOnce()
+      .then(() => {
+        failuresInARow = 0;
+      })
       .catch((err: unknown) => {
         skipped++;
-        if (errors.length < 5) errors.push((err as Error)?.message ?? String(err));
+        if (errors.length < 5) errors.push(describe(err));
+        failuresInARow++;
+        // A leader moved or a broker went away: ask for fresh metadata; twice in a row, a fresh client.
+        a?.clearMetadata();
+        if (failuresInARow >= 2 && a !== undefined) {
+          closing.push(a.close().catch(() => undefined));
+          generation++;
+          reconnects++;
+          failuresInARow = 0;
+          a = newAdmin();
+        }
       })
       .finally(() => {
         inFlight = undefined;
@@ -113,10 +155,29 @@ export function startLagSampler(opts: {
       clearInterval(timer);
       await inFlight;
       // Not closeNow(): Admin.close takes a callback, not a force flag.
-      await a.close().catch(() => undefined);
-      return { group: opts.group, topic: opts.topic, sawCommit, series: dedupeSeconds(series), skipped, errors };
+      await a?.close().catch(() => undefined);
+      await Promise.all(closing);
+      return {
+        group: opts.group,
+        topic: opts.topic,
+        sawCommit,
+        series: dedupeSeconds(series),
+        skipped,
+        errors,
+        reconnects,
+      };
     },
   };
+}
+
+/** The message of an error and of its last cause (the client wraps the broker's answer: "Listing offsets failed"). */
+function describe(err: unknown): string {
+  const e = err as { message?: string; errors?: unknown[]; cause?: unknown };
+  const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? e.errors[e.errors.length - 1] : e?.cause;
+  const msg = e?.message ?? String(err);
+  if (inner === undefined) return msg;
+  const more = describe(inner);
+  return msg.includes(more) ? msg : `${msg}: ${more}`;
 }
 
 /** One point per second (the last sample of a second wins), in time order. */
@@ -148,7 +209,8 @@ export function lagResult(
 ): LagResult | null {
   if (samples?.skipped) {
     const first = samples.errors[0] ? ` (first error: ${samples.errors[0]})` : '';
-    notes.push(`lag: ${samples.skipped} sample(s) of consumer group ${samples.group} skipped${first}`);
+    const re = samples.reconnects ? `, client replaced ${samples.reconnects} time(s)` : '';
+    notes.push(`lag: ${samples.skipped} sample(s) of consumer group ${samples.group} skipped${re}${first}`);
   }
   if (samples?.sawCommit) {
     return {

@@ -12,6 +12,7 @@ import { parseThresholds, type SloSpec } from '../checkers/threshold.ts';
 import { type FaultSpec, validateFault } from '../faults/index.ts';
 import { parseDuration } from '../util/duration.ts';
 import { StreamproofError } from '../util/errors.ts';
+import type { ReadyStrategy } from './ready.ts';
 import { arr, bool, fail, int, num, obj, str } from './validate.ts';
 
 export const CONTRACTS = ['copy', 'attribution'] as const;
@@ -29,8 +30,12 @@ export interface ScenarioInput {
     instances?: number;
     env?: Record<string, string>;
     cwd?: string;
-    /** How to know the SUT is ready: its consumer group owns every input partition (default), or not at all. */
-    ready?: 'group' | 'none';
+    /**
+     * How to know the SUT is ready (harness/runner/ready.ts): "group" (default: its consumer group is Stable and owns
+     * every input partition), "none", { log: "<regex>" } (a line of every instance's log matches), { http: "<url>" }
+     * (answers 2xx), { tcp: 8080 } or { tcp: "127.0.0.1:8080" } (accepts a connection).
+     */
+    ready?: ReadyStrategy;
     readyTimeout?: Duration;
     /**
      * When the SUT starts: "before-load" (default: started and ready before the first event) or "after-load" (over
@@ -83,7 +88,7 @@ export interface Scenario {
     instances: number;
     env: Record<string, string>;
     cwd: string | undefined;
-    ready: 'group' | 'none';
+    ready: ReadyStrategy;
     readyTimeoutMs: number;
     start: 'before-load' | 'after-load';
   };
@@ -161,9 +166,7 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     instances: int(s.instances, `${path}.sut.instances`, { min: 1, max: 16, def: 1 }),
     env,
     cwd: s.cwd === undefined ? undefined : str(s.cwd, `${path}.sut.cwd`),
-    ready: (s.ready === undefined ? 'group' : str(s.ready, `${path}.sut.ready`, { oneOf: ['group', 'none'] })) as
-      | 'group'
-      | 'none',
+    ready: validateReady(s.ready, `${path}.sut.ready`),
     readyTimeoutMs: s.readyTimeout === undefined ? 60_000 : parseDuration(s.readyTimeout, `${path}.sut.readyTimeout`),
     start: (s.start === undefined
       ? 'before-load'
@@ -335,6 +338,52 @@ function validateHttpLoad(
     target,
     token,
   };
+}
+
+const LOCAL_HOSTS = ['127.0.0.1', 'localhost', '[::1]', '::1'];
+
+/**
+ * sut.ready: "group" (default) or "none", or exactly one of { log: regex }, { http: URL on 127.0.0.1 or localhost },
+ * { tcp: port | "host:port" on 127.0.0.1 or localhost }.
+ */
+export function validateReady(v: unknown, path: string): ReadyStrategy {
+  if (v === undefined) return 'group';
+  const expected = '"group", "none", { "log": "<regex>" }, { "http": "<url>" } or { "tcp": <port> }';
+  if (typeof v === 'string') return str(v, path, { oneOf: ['group', 'none'] }) as 'group' | 'none';
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, expected, v);
+  const o = obj(v, path, ['log', 'http', 'tcp']);
+  if (Object.keys(o).length !== 1) fail(path, `one of ${expected}`, v);
+  if (o.log !== undefined) {
+    const source = str(o.log, `${path}.log`);
+    try {
+      new RegExp(source);
+    } catch (err) {
+      throw new StreamproofError(
+        'INVALID_SCENARIO',
+        `${path}.log: not a valid regular expression (${(err as Error).message})`,
+        { path: `${path}.log` },
+      );
+    }
+    return { log: source };
+  }
+  if (o.http !== undefined) {
+    const url = str(o.http, `${path}.http`);
+    let u: URL | undefined;
+    try {
+      u = new URL(url);
+    } catch {
+      u = undefined;
+    }
+    if (u?.protocol !== 'http:' || !LOCAL_HOSTS.includes(u.hostname))
+      fail(`${path}.http`, 'an http:// URL on 127.0.0.1 or localhost', url);
+    return { http: url };
+  }
+  const tcp = o.tcp;
+  if (typeof tcp === 'number') return { tcp: int(tcp, `${path}.tcp`, { min: 1, max: 65535 }) };
+  const m = typeof tcp === 'string' ? /^(\[::1\]|[^:]+):(\d+)$/.exec(tcp) : null;
+  if (!m || !LOCAL_HOSTS.includes(m[1]!) || Number(m[2]) < 1 || Number(m[2]) > 65535)
+    fail(`${path}.tcp`, 'a port (1-65535) or "host:port" on 127.0.0.1 or localhost', tcp);
+  return { tcp: tcp as string };
 }
 
 /** Reads a `.json` or `.ts`/`.js` scenario file and validates it. */

@@ -10,12 +10,17 @@
  * restart of one process) are counted per context: the thing comes back when the last of them heals.
  * `healAll` is the runner's `finally`: Toxiproxy reset (every proxy enabled, no toxics) and every process resumed
  * and started, whatever the faults believed.
+ *
+ * A rolling restart is applied once its first broker is down, and then goes on by itself (`ended` settles when the
+ * last broker is back and the cluster in sync); its heal cuts it short (the broker being restarted is started, no
+ * further one is stopped) and starts any broker it left stopped.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { parseDuration } from '../util/duration.ts';
 import { everyProcess, type FaultContext, type ProcessTarget, proxiesOf, type ToxicBody } from './context.ts';
 import { FaultError, messageOf } from './errors.ts';
-import { type FaultSpec, isToxicFault, parseTarget, type ToxicFault } from './spec.ts';
+import { type FaultSpec, isToxicFault, parseTarget, type RollingRestartFault, type ToxicFault } from './spec.ts';
 
 export interface ActiveFault {
   readonly spec: FaultSpec;
@@ -26,6 +31,19 @@ export interface ActiveFault {
   readonly healed: boolean;
   /** Undo it. Idempotent; a failed heal can be retried (only the parts not yet healed run again). */
   heal(): Promise<void>;
+  /**
+   * Faults that end by themselves (a rolling restart): settles when it is over, rejects when it could not go on
+   * (its message says where it stopped). Heal it after either.
+   */
+  readonly ended?: Promise<void>;
+}
+
+export interface ApplyOptions {
+  faultId?: string;
+  /** Resolves after `ms`, or early (never rejecting) when `signal` aborts. Default: real timers. */
+  sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /** Epoch ms. Default Date.now. */
+  now?: () => number;
 }
 
 interface Part {
@@ -38,14 +56,16 @@ interface Part {
  * Applies `spec` in `ctx` and returns the fault in effect. Throws FaultError `FAULT_UNKNOWN_TARGET` (nothing
  * applied) or `FAULT_APPLY_FAILED` (whatever had taken effect was undone first).
  */
-export async function applyFault(
-  spec: FaultSpec,
-  ctx: FaultContext,
-  opts: { faultId?: string } = {},
-): Promise<ActiveFault> {
+export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: ApplyOptions = {}): Promise<ActiveFault> {
   const faultId = opts.faultId ?? spec.name ?? spec.kind;
   const target = parseTarget(spec.target);
   if (!target) throw new FaultError('FAULT_UNKNOWN_TARGET', `not a target: ${spec.target}`, { faultId });
+  if (target.type === 'cluster' || spec.kind === 'rolling-restart') {
+    if (spec.kind !== 'rolling-restart' || target.type !== 'cluster') {
+      throw new FaultError('FAULT_UNKNOWN_TARGET', `a ${spec.kind} fault cannot target ${spec.target}`, { faultId });
+    }
+    return rollingRestart(spec, ctx, faultId, opts.sleep ?? abortableSleep, opts.now ?? Date.now);
+  }
   let actions: (() => Promise<Part>)[];
   let targets: string[];
   const toxics: string[] = [];
@@ -150,6 +170,134 @@ export async function healAll(ctx: FaultContext): Promise<void> {
   for (const s of settled) if (s.status === 'rejected') errors.push(s.reason);
   if (errors.length > 0) {
     throw new FaultError('FAULT_HEAL_FAILED', `healAll: ${errors.map(messageOf).join('; ')}`, { cause: errors[0] });
+  }
+}
+
+/** See the module comment and RollingRestartFault. */
+async function rollingRestart(
+  spec: RollingRestartFault,
+  ctx: FaultContext,
+  faultId: string,
+  wait: (ms: number, signal?: AbortSignal) => Promise<void>,
+  now: () => number,
+): Promise<ActiveFault> {
+  const forMs = spec.for === undefined ? 0 : parseDuration(spec.for, 'for');
+  const syncTimeoutMs = spec.syncTimeout === undefined ? 120_000 : parseDuration(spec.syncTimeout, 'syncTimeout');
+  const pollMs = ctx.syncPollMs ?? 500;
+  const brokers = ctx.brokerIds.flatMap((id) => ctx.processes({ type: 'process', role: 'broker', id }));
+  const cancel = new AbortController();
+  // Stopped by the roll and not started again (a start that failed): the heal starts them.
+  const leftDown = new Set<ProcessTarget>();
+  let tookEffect!: () => void;
+  const firstDown = new Promise<void>((resolve) => {
+    tookEffect = resolve;
+  });
+
+  const waitInSync = async (when: string) => {
+    const deadline = now() + syncTimeoutMs;
+    let last = 'not asked';
+    for (;;) {
+      if (cancel.signal.aborted) return;
+      try {
+        const under = await ctx.underReplicated();
+        if (under.length === 0) return;
+        const more = under.length > 5 ? ', ...' : '';
+        last = `${under.length} partition(s) not in sync: ${under.slice(0, 5).join(', ')}${more}`;
+      } catch (err) {
+        last = `the replication state could not be read: ${messageOf(err)}`;
+      }
+      if (now() >= deadline) {
+        throw new Error(
+          `rolling restart stopped: the cluster was not in sync within ${syncTimeoutMs} ms ${when} (${last})`,
+        );
+      }
+      await wait(pollMs, cancel.signal);
+    }
+  };
+
+  const roll = (async () => {
+    for (const p of brokers) {
+      await waitInSync(`before stopping ${p.name}`);
+      if (cancel.signal.aborted) return;
+      const key = `down:${p.name}`;
+      hold(ctx, key);
+      leftDown.add(p);
+      try {
+        if (p.running()) await p.stop();
+        tookEffect();
+        if (forMs > 0) await wait(forMs, cancel.signal);
+      } finally {
+        // Started again even when cut short or when the stop failed, unless another fault still holds it down
+        // (its own heal starts it). A start that throws leaves it in leftDown for the heal.
+        if (release(ctx, key) && !p.running()) await p.start();
+        leftDown.delete(p);
+      }
+    }
+    await waitInSync('after the last broker');
+  })();
+  roll.catch(() => {});
+
+  const failedFirst = await Promise.race([
+    firstDown.then(() => undefined),
+    roll.then(
+      () => undefined,
+      (e) => e,
+    ),
+  ]);
+  if (failedFirst !== undefined) {
+    throw new FaultError('FAULT_APPLY_FAILED', `rolling-restart of ${spec.target} failed: ${messageOf(failedFirst)}`, {
+      faultId,
+      cause: failedFirst,
+    });
+  }
+  let settled = false;
+  const ended = roll.finally(() => {
+    settled = true;
+  });
+  ended.catch(() => {});
+  let healing: Promise<void> | undefined;
+  const fault: ActiveFault = {
+    spec,
+    targets: brokers.map((b) => b.name),
+    toxics: [],
+    ended,
+    get healed() {
+      return settled && leftDown.size === 0;
+    },
+    heal() {
+      healing ??= (async () => {
+        try {
+          cancel.abort();
+          await roll.catch(() => undefined);
+          const errors: string[] = [];
+          for (const p of [...leftDown]) {
+            try {
+              if (!p.running()) await p.start();
+              leftDown.delete(p);
+            } catch (err) {
+              errors.push(`${p.name}: ${messageOf(err)}`);
+            }
+          }
+          if (errors.length > 0) {
+            throw new FaultError('FAULT_HEAL_FAILED', `healing rolling-restart failed: ${errors.join('; ')}`, {
+              faultId,
+            });
+          }
+        } finally {
+          healing = undefined;
+        }
+      })();
+      return healing;
+    },
+  };
+  return fault;
+}
+
+async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, undefined, { signal });
+  } catch (err) {
+    if ((err as Error).name !== 'AbortError') throw err;
   }
 }
 

@@ -1,9 +1,10 @@
 /**
  * What faults act on, as a small interface: the Toxiproxy client (network faults), the broker ids (to name their
- * proxies `broker-<id>`), and the processes a target names (process faults). The stack provides brokers; the runner
- * provides SUT instances. Tests provide fakes.
+ * proxies `broker-<id>`), the processes a target names (process faults), and the cluster's replication state (a
+ * rolling restart waits for it). The stack provides brokers; the runner provides SUT instances. Tests provide fakes.
  */
 
+import { underReplicatedPartitions } from '../kafka/clients.ts';
 import type { ProcessControl } from '../stack/process.ts';
 import type { BrokerHandle, StartedStack } from '../stack/stack.ts';
 import { proxyName } from '../stack/toxiproxy.ts';
@@ -48,6 +49,13 @@ export interface FaultContext {
   readonly brokerIds: readonly number[];
   /** The processes a process target names; throws FaultError `FAULT_UNKNOWN_TARGET` when there are none. */
   processes(target: ProcessSelector): ProcessTarget[];
+  /**
+   * The partitions of the cluster (every topic, internal ones too) that are not fully in sync, e.g.
+   * `events/2 (isr 2 of 3)`; empty when the cluster is whole. Rejects when it cannot be read (not in sync, then).
+   */
+  underReplicated(): Promise<string[]>;
+  /** How often a rolling restart asks `underReplicated` while it waits (default 500 ms). */
+  readonly syncPollMs?: number;
 }
 
 /** The proxy names of a connection target. */
@@ -84,6 +92,17 @@ export function stackFaultContext(stack: StartedStack, sut: () => readonly Proce
   return {
     toxiproxy: stack.toxiproxy,
     brokerIds,
+    async underReplicated() {
+      // Ask a running broker (their direct listeners): one being restarted refuses the connection.
+      const brokers = stack.status().kafka.brokers;
+      const up = brokers.filter((b) => b.running).map((b) => b.direct);
+      const list = await underReplicatedPartitions(up.length > 0 ? up : brokers.map((b) => b.direct));
+      return list.map((u) =>
+        u.leader < 0
+          ? `${u.topic}/${u.partition} (no leader)`
+          : `${u.topic}/${u.partition} (isr ${u.isr} of ${u.replicas})`,
+      );
+    },
     processes(target) {
       if (target.role === 'broker') {
         if (!brokerIds.includes(target.id)) {

@@ -128,6 +128,11 @@ export class FakeProcess implements ProcessTarget {
 }
 
 export interface FakeContext extends FaultContext {
+  /**
+   * What `underReplicated()` answers: each call takes the first entry (the last one stays); an Error rejects.
+   * Default: in sync while every broker runs, else one partition per broker that is down.
+   */
+  readonly replication: (string[] | Error)[];
   readonly toxiproxy: FakeToxiproxy;
   readonly brokers: FakeProcess[];
   readonly sut: FakeProcess[];
@@ -141,9 +146,17 @@ export function fakeContext(opts: { brokers?: number; sut?: number } = {}): Fake
   const log = toxiproxy.log;
   const brokers = ids.map((id) => new FakeProcess(`broker:${id}`, log));
   const sut = Array.from({ length: opts.sut ?? 2 }, (_, i) => new FakeProcess(`sut:${i}`, log));
+  const replication: (string[] | Error)[] = [];
   return {
     toxiproxy,
     brokerIds: ids,
+    replication,
+    async underReplicated() {
+      const answer = replication.length > 1 ? replication.shift()! : replication[0];
+      if (answer instanceof Error) throw answer;
+      if (answer !== undefined) return answer;
+      return brokers.filter((b) => !b.running()).map((b) => `t/${b.name.slice('broker:'.length)} (isr 2 of 3)`);
+    },
     brokers,
     sut,
     log,
@@ -174,16 +187,19 @@ export class FakeClock {
 
   readonly sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
     new Promise<void>((resolve) => {
-      const t = { due: this.time + ms, resolve };
-      this.timers.push(t);
-      signal?.addEventListener(
-        'abort',
-        () => {
-          this.timers = this.timers.filter((x) => x !== t);
+      const onAbort = () => {
+        this.timers = this.timers.filter((x) => x !== t);
+        resolve();
+      };
+      const t = {
+        due: this.time + ms,
+        resolve: () => {
+          signal?.removeEventListener('abort', onAbort);
           resolve();
         },
-        { once: true },
-      );
+      };
+      this.timers.push(t);
+      signal?.addEventListener('abort', onAbort, { once: true });
     });
 
   /** Let every pending promise callback run. */
@@ -213,6 +229,8 @@ export class FakeClock {
     const watched = p.finally(() => {
       done = true;
     });
+    // Handled when returned; until then a rejection must not count as unhandled.
+    watched.catch(() => {});
     await this.settle();
     while (!done) {
       this.timers.sort((a, b) => a.due - b.due);

@@ -5,7 +5,9 @@
  * record with phase `start` once a fault took effect and `heal` once it was undone, stamped with the real times.
  *
  * A kill with neither `for` nor `restartAfter` stays until the schedule ends: at `until` (default: the end of the
- * load, `start + durationMs`), or when `signal` aborts.
+ * load, `start + durationMs`), or when `signal` aborts. A rolling restart ends by itself (`healFrom: 'ended'`): its
+ * heal is recorded once the last broker is back and the cluster in sync; if it could not go on, the reason is in
+ * `errors` (phase `apply`) and the heal (every broker started) is still recorded.
  * Abort heals everything applied so far, skips what was not yet applied, and then resolves. A failed apply or heal
  * is reported in the result (and not recorded as happened); the other faults go on.
  *
@@ -29,8 +31,11 @@ export interface PlannedFault {
   readonly atMs: number;
   /** How long it lasts, ms; `undefined`: until the schedule ends (a kill without `for` / `restartAfter`). */
   readonly forMs: number | undefined;
-  /** `schedule`: healed at `start + atMs + forMs`; `applied`: `forMs` after it really took effect. */
-  readonly healFrom: 'schedule' | 'applied';
+  /**
+   * `schedule`: healed at `start + atMs + forMs`; `applied`: `forMs` after it really took effect; `ended`: when it
+   * ends by itself (a rolling restart; `forMs` is then 0).
+   */
+  readonly healFrom: 'schedule' | 'applied' | 'ended';
 }
 
 /** A history `fault` record with the spec and the resolved targets beside it (extra fields, same shape). */
@@ -88,7 +93,7 @@ export function planFaults(
   return faults.map((spec, i) => {
     const faultId = spec.name ?? `faults[${i}]`;
     const path = `faults[${i}]`;
-    const raw = spec.kind === 'kill' ? (spec.restartAfter ?? spec.for) : spec.for;
+    const raw = spec.kind === 'kill' ? (spec.restartAfter ?? spec.for) : spec.kind === 'rolling-restart' ? 0 : spec.for;
     const forMs = raw === undefined ? (spec.kind === 'restart' ? 0 : undefined) : parseDuration(raw, `${path}.for`);
     let atMs: number;
     if (spec.at === 'random') {
@@ -103,7 +108,12 @@ export function planFaults(
     } else {
       atMs = parseDuration(spec.at, `${path}.at`);
     }
-    const healFrom = spec.kind === 'kill' || spec.kind === 'restart' ? 'applied' : 'schedule';
+    const healFrom =
+      spec.kind === 'rolling-restart'
+        ? 'ended'
+        : spec.kind === 'kill' || spec.kind === 'restart'
+          ? 'applied'
+          : 'schedule';
     return { faultId, spec, atMs, forMs, healFrom };
   });
 }
@@ -167,7 +177,7 @@ export async function runSchedule(
       if (aborted()) return;
       let fault: ActiveFault;
       try {
-        fault = await applyFault(p.spec, ctx, { faultId: p.faultId });
+        fault = await applyFault(p.spec, ctx, { faultId: p.faultId, sleep, now });
       } catch (err) {
         errors.push({ faultId: p.faultId, phase: 'apply', message: messageOf(err) });
         return;
@@ -175,7 +185,16 @@ export async function runSchedule(
       const appliedAt = now();
       applied++;
       record(p, fault, 'start');
-      if (!aborted()) {
+      if (fault.ended) {
+        const failure = await Promise.race([
+          fault.ended.then(
+            () => undefined,
+            (err: unknown) => err ?? 'failed',
+          ),
+          abortedP,
+        ]);
+        if (failure !== undefined) errors.push({ faultId: p.faultId, phase: 'apply', message: messageOf(failure) });
+      } else if (!aborted()) {
         if (p.forMs === undefined) {
           await (until === undefined ? abortedP : Promise.race([abortedP, sleepUntil(until)]));
         } else {

@@ -5,6 +5,7 @@
  * Model (after Jepsen's nemesis): a fault is one failure with its heal. Network faults act on the Toxiproxy proxies
  * in front of the brokers (the SUT's only path to Kafka); process faults signal real processes (SUT instances,
  * brokers). Every fault has a start (`at`, from the start of the load) and, except an open-ended kill, a heal.
+ * A cluster fault (`rolling-restart`) acts on every broker in turn and ends by itself.
  */
 
 /** "250ms", "5s", "2m", "1h", or a number of milliseconds. */
@@ -31,7 +32,11 @@ export type NetworkKind = (typeof NETWORK_KINDS)[number];
 export const PROCESS_KINDS = ['kill', 'pause', 'restart'] as const;
 export type ProcessKind = (typeof PROCESS_KINDS)[number];
 
-export const FAULT_KINDS = [...NETWORK_KINDS, ...PROCESS_KINDS] as const;
+/** Faults over the whole cluster: they act on every broker in turn and end by themselves. */
+export const CLUSTER_KINDS = ['rolling-restart'] as const;
+export type ClusterKind = (typeof CLUSTER_KINDS)[number];
+
+export const FAULT_KINDS = [...NETWORK_KINDS, ...PROCESS_KINDS, ...CLUSTER_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Which direction of a connection a toxic acts on: `upstream` client -> broker, `downstream` broker -> client. */
@@ -42,7 +47,9 @@ export type ToxicStream = (typeof TOXIC_STREAMS)[number];
 export type ConnectionTarget = 'sut->kafka' | `sut->broker:${number}`;
 /** `sut` (every SUT instance), `sut:I` (instance I, 0-based as STREAMPROOF_INSTANCE), `broker:N` (broker id N). */
 export type ProcessTargetName = 'sut' | `sut:${number}` | `broker:${number}`;
-export type FaultTarget = ConnectionTarget | ProcessTargetName;
+/** `brokers`: every broker of the stack, in id order (cluster faults). */
+export type ClusterTarget = 'brokers';
+export type FaultTarget = ConnectionTarget | ProcessTargetName | ClusterTarget;
 
 interface FaultBase {
   /** Start, from the start of the load. */
@@ -147,9 +154,24 @@ export interface RestartFault extends FaultBase {
   for?: Duration;
 }
 
+/**
+ * Every broker in turn (id order): wait until no partition is under-replicated, stop it cleanly (SIGTERM: controlled
+ * shutdown), start it `for` later (default 0), wait until it is back in the cluster metadata; after the last one,
+ * wait until the cluster is in sync again. Ends by itself; its heal starts any broker it left stopped.
+ */
+export interface RollingRestartFault extends FaultBase {
+  kind: 'rolling-restart';
+  target: ClusterTarget;
+  /** Downtime of each broker between its stop and its start. Default 0. */
+  for?: Duration;
+  /** Longest wait for the cluster to be in sync before each broker (and after the last). Default "120s". */
+  syncTimeout?: Duration;
+}
+
 export type NetworkFault = ToxicFault | PartitionFault;
 export type ProcessFault = KillFault | PauseFault | RestartFault;
-export type FaultSpec = NetworkFault | ProcessFault;
+export type ClusterFault = RollingRestartFault;
+export type FaultSpec = NetworkFault | ProcessFault | ClusterFault;
 
 export function isToxicFault(spec: FaultSpec): spec is ToxicFault {
   return (TOXIC_KINDS as readonly string[]).includes(spec.kind);
@@ -163,11 +185,16 @@ export function isProcessFault(spec: FaultSpec): spec is ProcessFault {
   return (PROCESS_KINDS as readonly string[]).includes(spec.kind);
 }
 
+export function isClusterFault(spec: FaultSpec): spec is ClusterFault {
+  return (CLUSTER_KINDS as readonly string[]).includes(spec.kind);
+}
+
 /** A target, parsed. */
 export type ParsedTarget =
   | { type: 'connection'; brokerId: number | 'all' }
   | { type: 'process'; role: 'sut'; instance: number | 'all' }
-  | { type: 'process'; role: 'broker'; id: number };
+  | { type: 'process'; role: 'broker'; id: number }
+  | { type: 'cluster'; role: 'brokers' };
 
 /** The process half of ParsedTarget: what `FaultContext.processes` is asked for. */
 export type ProcessSelector = Extract<ParsedTarget, { type: 'process' }>;
@@ -177,8 +204,9 @@ const CONNECTION = new RegExp(`^sut->(?:kafka|broker:${INT})$`);
 const SUT = new RegExp(`^sut(?::${INT})?$`);
 const BROKER = new RegExp(`^broker:${INT}$`);
 
-/** Parses a target string; `undefined` when it is not one of the five forms. */
+/** Parses a target string; `undefined` when it is not one of the six forms. */
 export function parseTarget(target: string): ParsedTarget | undefined {
+  if (target === 'brokers') return { type: 'cluster', role: 'brokers' };
   let m = CONNECTION.exec(target);
   if (m) return { type: 'connection', brokerId: m[1] === undefined ? 'all' : Number(m[1]) };
   m = SUT.exec(target);

@@ -5,7 +5,15 @@
  */
 import { parseDuration } from '../util/duration.ts';
 import { StreamproofError } from '../util/errors.ts';
-import { FAULT_KINDS, type FaultKind, type FaultSpec, NETWORK_KINDS, parseTarget, TOXIC_STREAMS } from './spec.ts';
+import {
+  CLUSTER_KINDS,
+  FAULT_KINDS,
+  type FaultKind,
+  type FaultSpec,
+  NETWORK_KINDS,
+  parseTarget,
+  TOXIC_STREAMS,
+} from './spec.ts';
 
 /** What the stack offers, when known: targets outside it are rejected at validation instead of mid-run. */
 export interface FaultLimits {
@@ -32,6 +40,7 @@ const FIELDS: Record<FaultKind, { required: Record<string, FieldCheck>; optional
   kill: { required: {}, optional: { restartAfter: duration, for: duration } },
   pause: { required: { for: duration }, optional: {} },
   restart: { required: {}, optional: { for: duration } },
+  'rolling-restart': { required: {}, optional: { for: duration, syncTimeout: positiveDuration } },
 };
 
 function toxic(
@@ -130,11 +139,16 @@ function duration(value: unknown, path: string): void {
 
 function target(kind: FaultKind, value: unknown, path: string, limits: FaultLimits): void {
   const network = (NETWORK_KINDS as readonly string[]).includes(kind);
+  const cluster = (CLUSTER_KINDS as readonly string[]).includes(kind);
+  const type = network ? 'connection' : cluster ? 'cluster' : 'process';
   const what = network
     ? `a connection target ("sut->kafka" or "sut->broker:N") for a ${kind} fault`
-    : `a process target ("sut", "sut:I" or "broker:N") for a ${kind} fault`;
+    : cluster
+      ? `"brokers" (every broker in turn) for a ${kind} fault`
+      : `a process target ("sut", "sut:I" or "broker:N") for a ${kind} fault`;
   const parsed = typeof value === 'string' ? parseTarget(value) : undefined;
-  if (!parsed || (parsed.type === 'connection') !== network) fail(path, what, value);
+  if (!parsed || parsed.type !== type) fail(path, what, value);
+  if (parsed.type === 'cluster') return;
   const brokerId = parsed.type === 'connection' ? parsed.brokerId : parsed.role === 'broker' ? parsed.id : undefined;
   if (typeof brokerId === 'number') {
     const ids = brokerIdsOf(limits.brokers);
@@ -160,6 +174,10 @@ function name(value: unknown, path: string): void {
   if (typeof value !== 'string' || !/^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(value)) {
     fail(path, 'a name of letters, digits, "_", ".", ":", "-" (at most 64, starting with a letter or digit)', value);
   }
+}
+
+function positiveDuration(value: unknown, path: string): void {
+  if (parseDuration(value, path, 'INVALID_SCENARIO') <= 0) fail(path, 'a duration longer than 0 like "120s"', value);
 }
 
 function nonNegativeInt(value: unknown, path: string): void {

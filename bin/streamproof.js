@@ -3,4 +3,5 @@
 import { register } from 'tsx/esm/api';
 
 register();
-await import('../harness/cli/main.ts');
+const { cli } = await import('../harness/cli/main.ts');
+cli(process.argv.slice(2));

@@ -124,6 +124,7 @@ export function anomalyViews(run: RunResult, max = MAX_EXAMPLES): AnomalyView[] 
   const c = run.counts;
   const kinds: [string, number, readonly unknown[]][] = [
     ['lost', c.lost, a.lost ?? []],
+    ['unseen (fate unknown)', c.unseen ?? 0, a.unseen ?? []],
     ['duplicated', c.duplicated, a.duplicated ?? []],
     ['unexpected', c.unexpected, a.unexpected ?? []],
     ['reordered', c.reordered, a.reordered ?? []],
@@ -136,6 +137,31 @@ export function anomalyViews(run: RunResult, max = MAX_EXAMPLES): AnomalyView[] 
       count: Math.max(n, list.length),
       examples: list.slice(0, max).map(exampleText),
     }));
+}
+
+/**
+ * The drain in one sentence: complete or not, how long, what it waited for, the SUT group's lag at its end; null
+ * for results without a drain (the run stopped before it, or an older result).
+ */
+export function drainText(run: RunResult): string | null {
+  const d = run.drain;
+  if (!d) return null;
+  const head = `${d.complete ? 'Complete' : 'Incomplete'} after ${fmtNum(d.waitedMs / 1000, 1)} s`;
+  if (!d.waitedFor) return `${head}.`;
+  const lag = d.lagAtEnd === null || d.lagAtEnd === undefined ? '' : `; the SUT group's lag at its end: ${d.lagAtEnd}`;
+  const limit = d.complete
+    ? ''
+    : ` (drain.timeout ${fmtNum(d.timeoutMs / 1000)} s: raise it if the pipeline recovers slowly)`;
+  return `${head}, waiting for ${d.waitedFor}${lag}${limit}.`;
+}
+
+/** The harness error's phase and the SUT log files, for a failed run. */
+export function errorWhere(run: RunResult): string {
+  const e = run.error;
+  if (!e) return '';
+  const phase = e.phase ? ` in phase ${e.phase}` : '';
+  const logs = (e.logs?.sut ?? []).map((l) => l.file);
+  return `${phase}${logs.length ? `; SUT logs: ${logs.join(', ')}` : ''}`;
 }
 
 export function exampleText(x: unknown): string {

@@ -15,6 +15,8 @@ import {
   CHECKER_LABEL,
   COUNT_KEYS,
   checkerStatus,
+  drainText,
+  errorWhere,
   type FaultRow,
   faultRows,
   fmtMs,
@@ -136,7 +138,9 @@ function runSection(run: RunResult, index: number, input: ReportInput): string {
   out.push(`<h2>${h(run.name)} ${verdictBadge(run.verdict)} <small>exit ${run.exitCode}</small></h2>`);
   out.push(`<p class="explain">${h(verdictText(run.verdict))}.</p>`);
   if (run.error) {
-    out.push(`<p class="error">Harness error <code>${h(run.error.code)}</code>: ${h(run.error.message)}</p>`);
+    out.push(
+      `<p class="error">Harness error <code>${h(run.error.code)}</code>${h(errorWhere(run))}: ${h(run.error.message)}</p>`,
+    );
   }
 
   out.push('<h3>Environment</h3><dl class="env">');
@@ -224,6 +228,8 @@ function runSection(run: RunResult, index: number, input: ReportInput): string {
   out.push('</tr></thead><tbody><tr>');
   out.push(COUNT_KEYS.map((k) => `<td class="num">${fmtNum(c[k])}</td>`).join(''));
   out.push('</tr></tbody></table>');
+  const drain = drainText(run);
+  if (drain) out.push(`<p class="drain" data-drain-complete="${run.drain?.complete}">Drain: ${h(drain)}</p>`);
   const e2e = run.latency?.e2e;
   if (e2e) {
     out.push(

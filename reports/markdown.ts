@@ -10,6 +10,8 @@ import {
   CHECKER_LABEL,
   COUNT_KEYS,
   checkerStatus,
+  drainText,
+  errorWhere,
   faultRows,
   fmtMs,
   fmtNum,
@@ -76,7 +78,7 @@ function runSection(run: RunResult, input: ReportInput, level: string): string {
   }
   if (run.error) {
     out.push('');
-    out.push(`Harness error ${mdCode(run.error.code)}: ${mdText(run.error.message)}`);
+    out.push(`Harness error ${mdCode(run.error.code)}${mdText(errorWhere(run))}: ${mdText(run.error.message)}`);
   }
 
   const ts = thresholds(run);
@@ -103,6 +105,11 @@ function runSection(run: RunResult, input: ReportInput, level: string): string {
   out.push(`${level}# Counts`);
   out.push('');
   out.push(table([...COUNT_KEYS], [COUNT_KEYS.map((k) => fmtNum(c[k]))]));
+  const drain = drainText(run);
+  if (drain) {
+    out.push('');
+    out.push(`Drain: ${mdText(drain)}`);
+  }
   const e2e = run.latency?.e2e;
   if (e2e) {
     out.push('');

@@ -2,12 +2,13 @@
  * A CLI command: its usage line (shown in `streamproof help`) and what it does. `run` returns the exit code.
  * Commands live one per file and are listed in main.ts.
  */
+import type { RunHooks } from '../runner/run.ts';
 import { jsonProgress, type Progress, textProgress } from '../util/progress.ts';
 
 export interface Command {
   name: string;
   usage: string;
-  run(argv: string[]): Promise<number>;
+  run(argv: string[], ctx?: { hooks?: RunHooks }): Promise<number>;
 }
 
 export interface Out {

@@ -3,7 +3,9 @@
  * 3 harness or stack failure (verdict unknown), 64 bad usage. Human text on stdout, progress on stderr;
  * --json prints one JSON document on stdout and progress as JSON lines on stderr.
  */
+import type { RunHooks } from '../runner/run.ts';
 import { runDaemon } from '../stack/daemon.ts';
+import { describeUncaught, onUncaught } from '../util/crash.ts';
 import { exitCodeFor, StreamproofError } from '../util/errors.ts';
 import { benchCommand } from './bench-command.ts';
 import { certifyCommand } from './certify-command.ts';
@@ -36,7 +38,12 @@ ${commands.map((c) => `  streamproof ${c.usage}`).join('\n')}
 
 exit codes: 0 ok, 1 invariant violated, 2 only SLOs breached, 3 harness/stack failure (verdict unknown), 64 bad usage`;
 
-async function main(argv: string[]): Promise<number> {
+/** What a caller of the CLI can inject (tests: hooks that fail a run in a chosen phase). */
+export interface CliContext {
+  hooks?: RunHooks;
+}
+
+async function main(argv: string[], ctx: CliContext): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === 'help' || name === '--help' || name === '-h') {
     process.stdout.write(`${usage}\n`);
@@ -48,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const cmd = commands.find((c) => c.name === name);
   if (!cmd) throw new StreamproofError('USAGE', `unknown command "${name}"\n${usage}`);
-  return cmd.run(rest);
+  return cmd.run(rest, ctx);
 }
 
 /**
@@ -61,18 +68,27 @@ function finish(code: number): void {
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    if (code >= 0) finish(code);
-  },
-  (err) => {
-    if (err instanceof StreamproofError) {
-      if (process.argv.includes('--json'))
-        process.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
-      process.stderr.write(`streamproof: ${err.message}\n`);
-    } else {
-      process.stderr.write(`streamproof: internal error: ${(err as Error)?.stack ?? err}\n`);
-    }
-    finish(exitCodeFor(err));
-  },
-);
+/**
+ * Runs the command line and exits with its code. An error outside a run (a run captures its own, see
+ * harness/util/crash.ts) is a harness failure: exit 3, never Node's exit 1, which means "invariant violated" here.
+ */
+export function cli(argv: string[], ctx: CliContext = {}): void {
+  onUncaught((err, origin) => {
+    process.stderr.write(`streamproof: internal error (${describeUncaught(err, origin)})\n`);
+    finish(3);
+  });
+  main(argv, ctx).then(
+    (code) => {
+      if (code >= 0) finish(code);
+    },
+    (err) => {
+      if (err instanceof StreamproofError) {
+        if (argv.includes('--json')) process.stdout.write(`${JSON.stringify({ error: err.toJSON() }, null, 2)}\n`);
+        process.stderr.write(`streamproof: ${err.message}\n`);
+      } else {
+        process.stderr.write(`streamproof: internal error: ${(err as Error)?.stack ?? err}\n`);
+      }
+      finish(exitCodeFor(err));
+    },
+  );
+}

@@ -14,7 +14,7 @@ export const runCommand: Command = {
   name: 'run',
   usage:
     'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--stack own|running] [--workers N [--spawn-workers K]] [--json]',
-  async run(argv) {
+  async run(argv, ctx) {
     const { values, positionals } = parse(
       argv,
       {
@@ -104,6 +104,7 @@ export const runCommand: Command = {
       progress: out.progress,
       replayBase,
       stack,
+      ...(ctx?.hooks ? { hooks: ctx.hooks } : {}),
       ...(workers === undefined ? {} : { workers }),
       ...(spawnWorkers === undefined ? {} : { spawnWorkers }),
     });

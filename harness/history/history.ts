@@ -204,10 +204,7 @@ export class History {
       );
     }
     if (other.#drain !== undefined) {
-      this.#drain =
-        this.#drain === undefined
-          ? other.#drain
-          : mergeDrains(this.#drain, other.#drain);
+      this.#drain = this.#drain === undefined ? other.#drain : mergeDrains(this.#drain, other.#drain);
     }
     if (other.#firstTime !== undefined) this.#firstTime = Math.min(this.#firstTime ?? Infinity, other.#firstTime);
     if (other.#lastTime !== undefined) this.#lastTime = Math.max(this.#lastTime ?? -Infinity, other.#lastTime);

@@ -12,11 +12,20 @@ import type {
   SchemaResult,
 } from '../checkers/index.ts';
 import type { History } from '../history/index.ts';
-import type { StreamproofError } from '../util/errors.ts';
+import type { DrainReport } from './drain.ts';
 import type { LagResult } from './lag.ts';
 import type { Scenario } from './scenario.ts';
 
 export const RESULT_FORMAT = 'streamproof.result/1';
+
+/** Why a run could not be judged: the harness's error, the phase it happened in, and where to look. */
+export interface RunError {
+  code: string;
+  message: string;
+  /** The run phase (see RUN_PHASES in run.ts). */
+  phase: string;
+  logs: { dir: string; sut: { name: string; file: string; tail: string[] }[] };
+}
 
 export interface RunResult {
   format: typeof RESULT_FORMAT;
@@ -36,6 +45,8 @@ export interface RunResult {
     unknown: number;
     observed: number;
     lost: number;
+    /** Acked, not seen, not committed past when an incomplete drain ended: their fate is unknown (older results lack it). */
+    unseen?: number;
     duplicated: number;
     unexpected: number;
     reordered: number;
@@ -46,6 +57,7 @@ export interface RunResult {
   checkers: Record<string, { valid: boolean | 'unknown'; anomalyTypes: readonly string[]; reason?: string }>;
   anomalies: {
     lost: readonly string[];
+    unseen?: readonly string[];
     duplicated: readonly unknown[];
     unexpected: readonly unknown[];
     reordered: readonly unknown[];
@@ -61,12 +73,13 @@ export interface RunResult {
   faults: { faultId: string; fault: string; target: string | undefined; startedAt: string; healedAt: string | null }[];
   load: unknown;
   faultSchedule: unknown;
-  drain: { complete: boolean; waitedMs: number } | null;
+  /** What the drain waited for, how long, and the SUT group's lag at its end (older results: complete, waitedMs). */
+  drain: DrainReport | null;
   /** SUT consumer lag per second (see lag.ts); null when nothing was sampled or derived (older results lack it). */
   lag?: LagResult | null;
   timeline: Record<string, string>;
   notes: string[];
-  error: { code: string; message: string } | null;
+  error: RunError | null;
   details: ComposedResult | null;
   files: Record<string, string>;
 }
@@ -81,10 +94,10 @@ export function buildResult(x: {
   finished: number;
   history: History;
   composed: ComposedResult | undefined;
-  harnessError: StreamproofError | undefined;
+  harnessError: RunError | undefined;
   load: unknown;
   faults: unknown;
-  drain: { complete: boolean; waitedMs: number } | undefined;
+  drain: DrainReport | undefined;
   notes: string[];
   /** Output records the observer read (duplicates and undecodable ones included). */
   observedRecords: number;
@@ -122,6 +135,7 @@ export function buildResult(x: {
       unknown: outcomes.unknown + outcomes.unresolved,
       observed: x.observedRecords,
       lost: eo?.counts.lost ?? attr?.counts.lost ?? 0,
+      unseen: eo?.counts.unseen ?? 0,
       duplicated: eo?.counts.duplicated ?? attr?.counts.duplicated ?? 0,
       unexpected: eo?.counts.unexpected ?? attr?.counts.unexpected ?? 0,
       reordered: ord?.counts.reordered ?? 0,
@@ -132,6 +146,7 @@ export function buildResult(x: {
     checkers,
     anomalies: {
       lost: eo?.lost ?? attr?.lost ?? [],
+      unseen: eo?.unseen ?? [],
       duplicated: eo?.duplicated ?? attr?.duplicated ?? [],
       unexpected: eo?.unexpected ?? attr?.unexpected ?? [],
       reordered: [
@@ -155,7 +170,7 @@ export function buildResult(x: {
     lag: x.lag ?? null,
     timeline: Object.fromEntries(Object.entries(x.timeline).map(([k, v]) => [k, new Date(v).toISOString()])),
     notes: x.notes,
-    error: x.harnessError ? { code: x.harnessError.code, message: x.harnessError.message } : null,
+    error: x.harnessError ?? null,
     details: c ?? null,
     files: {
       result: `${x.outDir}/result.json`,
@@ -176,7 +191,7 @@ export function summaryText(r: RunResult): string {
   const lines = [
     `${r.name}: ${r.verdict.toUpperCase()} (exit ${r.exitCode})`,
     `  offered ${n.offered}  acked ${n.acked}  failed ${n.failed}  unknown ${n.unknown}  observed ${n.observed}`,
-    `  lost ${n.lost}  duplicated ${n.duplicated}  unexpected ${n.unexpected}  reordered ${n.reordered}  undecodable ${n.undecodable}`,
+    `  lost ${n.lost}${n.unseen ? `  unseen ${n.unseen}` : ''}  duplicated ${n.duplicated}  unexpected ${n.unexpected}  reordered ${n.reordered}  undecodable ${n.undecodable}`,
     `  e2e latency p50 ${fmt(l?.p50Ms)}  p95 ${fmt(l?.p95Ms)}  p99 ${fmt(l?.p99Ms)}  max ${fmt(l?.maxMs)}`,
     ...Object.entries(r.checkers).map(
       ([k, v]) =>
@@ -185,8 +200,18 @@ export function summaryText(r: RunResult): string {
     ...r.faults.map(
       (f) => `  fault ${f.fault}${f.target ? ` on ${f.target}` : ''}: ${f.startedAt} .. ${f.healedAt ?? 'not healed'}`,
     ),
+    ...(r.drain?.waitedFor
+      ? [
+          `  drain: ${r.drain.complete ? 'complete' : 'INCOMPLETE'} after ${(r.drain.waitedMs / 1000).toFixed(1)} s, waited for ${r.drain.waitedFor}${r.drain.lagAtEnd === null ? '' : `; lag at its end ${r.drain.lagAtEnd}`}`,
+        ]
+      : []),
     ...r.notes.map((x) => `  note: ${x}`),
-    ...(r.error ? [`  harness error [${r.error.code}]: ${r.error.message}`] : []),
+    ...(r.error
+      ? [
+          `  harness error in phase ${r.error.phase ?? '?'} [${r.error.code}]: ${r.error.message}`,
+          ...(r.error.logs?.sut ?? []).map((l) => `  log ${l.file}`),
+        ]
+      : []),
     `  seed ${r.seed}; result ${r.files.result}`,
   ];
   if (r.exitCode !== 0) lines.push(`  replay: ${r.replay}`);

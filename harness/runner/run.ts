@@ -1,11 +1,17 @@
 /**
- * The runner: scenario -> stack -> topics -> SUT -> load + faults -> heal -> drain -> checkers -> result.
+ * The runner: scenario -> stack -> topics -> SUT -> ready -> observer -> load + faults -> heal -> drain -> checkers
+ * -> reports -> result, as named phases (`RUN_PHASES`).
  *
  * Every run is replayable: the seed fixes the events (and any seeded fault times), and the result carries the
  * command that replays it. Faults are healed in `finally`, whatever happened; the stack and the SUT are children of
  * this process (lifeline), so even a killed runner leaves nothing behind.
+ *
+ * Honest verdicts: whatever fails in the harness (an exception in a phase, an uncaught error or unhandled rejection
+ * in a dependency while the run is in progress, a report that cannot be written) makes the verdict `unknown` (exit
+ * 3), and result.json says the phase it happened in, the error and where the logs are. Exit 1 is only ever a
+ * checker's finding.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { EVENT_SCHEMAS } from '../../generators/schemas.ts';
 import { writeRunReports } from '../../reports/run-reports.ts';
@@ -20,7 +26,7 @@ import {
   schema,
   slo,
 } from '../checkers/index.ts';
-import { healAll, type ProcessTarget, runSchedule, stackFaultContext } from '../faults/index.ts';
+import { type FaultContext, healAll, type ProcessTarget, runSchedule, stackFaultContext } from '../faults/index.ts';
 import { History, saveHistory } from '../history/index.ts';
 import { ensureTopic } from '../kafka/clients.ts';
 import { startHttpLoad } from '../load/http.ts';
@@ -29,17 +35,39 @@ import { RegistryClient } from '../registry/client.ts';
 import { alive } from '../stack/process.ts';
 import { type StartedStack, startStack } from '../stack/stack.ts';
 import { versions } from '../stack/versions.ts';
+import { captureCrashes } from '../util/crash.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { coordinateLoad } from '../workers/coordinator.ts';
 import { AttributionCollector } from './attribution-contract.ts';
+import { consumedPast, type DrainReport, drainPipeline } from './drain.ts';
 import { type LagSampler, type LagSamples, lagResult, startLagSampler } from './lag.ts';
-import { eventDecoder, startObserver } from './observer.ts';
+import { eventDecoder, type Observer, startObserver } from './observer.ts';
 import { waitForGroup } from './ready.ts';
 import { startReferenceSut } from './reference-sut.ts';
-import { buildResult, type RunResult } from './result.ts';
+import { buildResult, type RunError, type RunResult } from './result.ts';
 import type { Scenario } from './scenario.ts';
 import { type StartedSut, startSut, sutFailed } from './sut.ts';
+
+/** The phases of a run, in order (with `sut.start: "after-load"` the load comes before the SUT). */
+export const RUN_PHASES = [
+  'stack',
+  'topics',
+  'sut',
+  'ready',
+  'observer',
+  'load',
+  'faults',
+  'drain',
+  'checkers',
+  'reports',
+] as const;
+export type RunPhase = (typeof RUN_PHASES)[number];
+
+export interface RunHooks {
+  /** Called as each phase begins. A throw or a rejection fails the run in that phase (verdict unknown, exit 3). */
+  beforePhase?(phase: RunPhase): void | Promise<void>;
+}
 
 export interface RunOptions {
   scenario: Scenario;
@@ -56,6 +84,14 @@ export interface RunOptions {
   workers?: number;
   /** How many of them this process starts locally (default all; the rest join with `streamproof worker`). */
   spawnWorkers?: number;
+  hooks?: RunHooks;
+}
+
+/** An error with the phase it escaped from (the phase variable may have moved on: load and faults overlap). */
+function inPhase(phase: RunPhase): (err: unknown) => never {
+  return (err) => {
+    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { runPhase: phase });
+  };
 }
 
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
@@ -68,21 +104,32 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const runId = `${sc.name}-${seed}-${started.toString(36)}`;
   const history = new History();
   const notes: string[] = [];
+  const timeline: Record<string, number> = { started };
+  const collector = sc.sut.contract === 'attribution' ? new AttributionCollector() : undefined;
+  const crash = captureCrashes();
+  let phase: RunPhase = 'stack';
   let stack = opts.stack;
   const ownStack = !stack;
   let sut: StartedSut | undefined;
-  let observer: Awaited<ReturnType<typeof startObserver>> | undefined;
+  let observer: Observer | undefined;
   let composed: ComposedResult | undefined;
-  let harnessError: StreamproofError | undefined;
+  let harnessError: RunError | undefined;
   let loadSummary: unknown;
   let faultReport: unknown;
-  let drained: { complete: boolean; waitedMs: number } | undefined;
-  const timeline: Record<string, number> = { started };
-  const collector = sc.sut.contract === 'attribution' ? new AttributionCollector() : undefined;
-  let observedRecords = 0;
+  let drained: DrainReport | undefined;
   let lagSampler: LagSampler | undefined;
   let lagSamples: LagSamples | undefined;
-  try {
+  let faultCtx: FaultContext | undefined;
+  const abort = new AbortController();
+
+  const enter = async (p: RunPhase) => {
+    phase = p;
+    timeline[`${p}Start`] = Date.now();
+    await opts.hooks?.beforePhase?.(p);
+  };
+
+  const body = async () => {
+    await enter('stack');
     if (!stack) {
       progress({ phase: 'run', message: `starting a ${sc.stack.brokers}-broker stack` });
       stack = await startStack({
@@ -92,31 +139,19 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         progress,
       });
     }
+    const theStack = stack;
     timeline.stackReady = Date.now();
-    const inputTopic = `${sc.topics.input}`;
-    const outputTopic = `${sc.topics.output}`;
-    // Fresh topics per run would hide nothing but would leave clutter; a run owns its topics by name, so a reused
-    // stack gets run-scoped names.
+
+    await enter('topics');
+    // A run owns its topics by name; a reused stack gets run-scoped names.
     const topicSuffix = ownStack ? '' : `.${runId}`;
-    const input = `${inputTopic}${topicSuffix}`;
-    const output = `${outputTopic}${topicSuffix}`;
+    const input = `${sc.topics.input}${topicSuffix}`;
+    const output = `${sc.topics.output}${topicSuffix}`;
     for (const t of [input, output]) {
       await ensureTopic(stack.bootstrap, t, { partitions: sc.stack.partitions, replicas: sc.stack.replicationFactor });
     }
-    let schemaId = 0;
-    const versionOf = new Map<number, 1 | 2 | 3>();
-    if (sc.events.format === 'avro') {
-      if (!stack.registryUrl)
-        throw new StreamproofError('USAGE', 'events.format "avro" needs the schema registry (stack.registry: true)');
-      const reg = new RegistryClient(stack.registryUrl);
-      schemaId = await reg.register(`${input}-value`, EVENT_SCHEMAS[sc.events.schemaVersion]);
-      versionOf.set(schemaId, sc.events.schemaVersion);
-      // HTTP load: the collector encodes every event with the latest schema, whatever version its body had.
-      if (sc.load.http && sc.events.schemaVersion !== 3)
-        versionOf.set(await reg.register(`${input}-value`, EVENT_SCHEMAS[3]), 3);
-    }
-
-    progress({ phase: 'run', message: `starting the SUT: ${sc.sut.command} (${sc.sut.instances} instance(s))` });
+    const { schemaId, versionOf } = await registerSchemas(sc, theStack, input);
+    const decodeEvent = eventDecoder(sc.events.format, (id) => versionOf.get(id));
     const sutEnv = {
       bootstrap: stack.proxiedBootstrap,
       inputTopic: input,
@@ -126,115 +161,77 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       registryUrl: stack.registryUrl,
       lakeDir: join(outDir, 'lake'),
     };
-    sut =
-      sc.sut.command === 'reference'
-        ? await startReferenceSut({
-            env: sutEnv,
-            instances: sc.sut.instances,
-            format: sc.events.format,
-            partitions: sc.stack.partitions,
-            logDir: join(outDir, 'sut'),
-            extraEnv:
-              sc.load.http?.token !== undefined && sc.load.http.target === undefined
-                ? { ...sc.sut.env, STREAMPROOF_COLLECTOR_TOKEN: sc.load.http.token }
-                : sc.sut.env,
-          })
-        : await startSut({
-            command: sc.sut.command,
-            instances: sc.sut.instances,
-            env: sutEnv,
-            extraEnv: sc.sut.env,
-            cwd: sc.sut.cwd,
-            logDir: join(outDir, 'sut'),
-          });
-    const theSut = sut;
-    if (sc.sut.ready === 'group') {
-      await waitForGroup(stack.bootstrap, `sut-${runId}`, input, sc.stack.partitions, {
-        timeoutMs: sc.sut.readyTimeoutMs,
-        failFast: () => {
-          const dead = theSut.instances.find((i) => !i.running());
-          return dead ? sutFailed(dead, 'exited before it was ready') : undefined;
-        },
-      });
-    }
-    timeline.sutReady = Date.now();
 
+    const startTheSut = async () => {
+      await enter('sut');
+      progress({ phase: 'run', message: `starting the SUT: ${sc.sut.command} (${sc.sut.instances} instance(s))` });
+      sut =
+        sc.sut.command === 'reference'
+          ? await startReferenceSut({
+              env: sutEnv,
+              instances: sc.sut.instances,
+              format: sc.events.format,
+              partitions: sc.stack.partitions,
+              logDir: join(outDir, 'sut'),
+              extraEnv:
+                sc.load.http?.token !== undefined && sc.load.http.target === undefined
+                  ? { ...sc.sut.env, STREAMPROOF_COLLECTOR_TOKEN: sc.load.http.token }
+                  : sc.sut.env,
+            })
+          : await startSut({
+              command: sc.sut.command,
+              instances: sc.sut.instances,
+              env: sutEnv,
+              extraEnv: sc.sut.env,
+              cwd: sc.sut.cwd,
+              logDir: join(outDir, 'sut'),
+            });
+      const theSut = sut;
+      await enter('ready');
+      if (sc.sut.ready === 'group') {
+        await waitForGroup(theStack.bootstrap, `sut-${runId}`, input, sc.stack.partitions, {
+          timeoutMs: sc.sut.readyTimeoutMs,
+          failFast: () => {
+            const dead = theSut.instances.find((i) => !i.running());
+            return dead ? sutFailed(dead, 'exited before it was ready') : undefined;
+          },
+        });
+      }
+      timeline.sutReady = Date.now();
+      faultCtx = stackFaultContext(theStack, () => theSut.instances as readonly ProcessTarget[]);
+      return theSut;
+    };
+
+    const afterLoad = sc.sut.start === 'after-load';
+    if (!afterLoad) await startTheSut();
+
+    await enter('observer');
     observer = await startObserver({
       bootstrap: stack.bootstrap,
       topic: output,
       history,
-      decode: collector ? collector.decoder : eventDecoder(sc.events.format, (id) => versionOf.get(id)),
+      decode: collector ? collector.decoder : decodeEvent,
     });
 
-    const ctx = stackFaultContext(stack, () => theSut.instances as readonly ProcessTarget[]);
+    await enter('load');
     progress({
       phase: 'run',
-      message: `load: ${describeStages(sc)} for ${sc.load.durationMs / 1000} s, ${sc.faults.length} fault(s)`,
+      message: `load: ${describeStages(sc)} for ${sc.load.durationMs / 1000} s, ${sc.faults.length} fault(s)${afterLoad ? ' (the SUT starts after it)' : ''}`,
     });
-    const abort = new AbortController();
-    let schedule: ReturnType<typeof runSchedule> | undefined;
+    const load = startTheLoad(sc, opts, {
+      stack: theStack,
+      sutUrl: sut?.collectorUrl,
+      input,
+      runId,
+      seed,
+      schemaId,
+      history,
+      outDir,
+      progress,
+      signal: abort.signal,
+    });
     try {
-      // The harness's load stands for the event sources: it writes on the direct path, so a fault on the SUT's
-      // connections (sut->kafka) hits the pipeline, not the traffic offered to it.
-      const stages = sc.load.stages.map((s) => ({ duration: s.durationMs, rate: s.from, endRate: s.to }));
-      const generator = {
-        seed,
-        users: sc.events.users,
-        format: sc.events.format,
-        schemaId,
-        schemaVersion: sc.events.schemaVersion,
-      };
-      const workers = opts.workers ?? sc.load.workers;
-      // Several workers: each offers its slice (p % workers) and reports its History through the control topic; the
-      // coordinator merges them into `history`, event for event what one process would have offered.
-      const http = sc.load.http;
-      const load = http
-        ? startHttpLoad({
-            url: http.target ?? `${sut.collectorUrl}/v1/events`,
-            history,
-            stages,
-            generator: { seed, users: sc.events.users, schemaVersion: sc.events.schemaVersion },
-            batch: http.batch,
-            connections: http.connections,
-            ...(http.token === undefined ? {} : { token: http.token }),
-            timeoutMs: sc.load.acksTimeoutMs,
-            progress,
-          })
-        : workers > 1
-          ? coordinateLoad({
-              bootstrap: stack.bootstrap,
-              runId,
-              topic: input,
-              partitions: sc.stack.partitions,
-              workers,
-              load: {
-                stages,
-                producers: sc.load.producers,
-                acksTimeoutMs: sc.load.acksTimeoutMs,
-                client: sc.load.client,
-                maxInFlightRequests: sc.load.inFlightRequests,
-              },
-              generator,
-              history,
-              ...(opts.spawnWorkers === undefined ? {} : { spawn: opts.spawnWorkers }),
-              workerTimeoutMs: sc.load.workerTimeoutMs,
-              replicas: sc.stack.replicationFactor,
-              logDir: join(outDir, 'workers'),
-              progress,
-            })
-          : startLoad({
-              bootstrap: stack.bootstrap,
-              topic: input,
-              history,
-              stages,
-              producers: sc.load.producers,
-              acksTimeoutMs: sc.load.acksTimeoutMs,
-              client: sc.load.client,
-              maxInFlightRequests: sc.load.inFlightRequests,
-              generator,
-              progress,
-            });
-      const { startTime } = await load.ready;
+      const { startTime } = await load.ready.catch(inPhase('load'));
       timeline.loadStart = startTime;
       // Sampled until the output has drained (stopped in the outer finally); never fails the run.
       lagSampler = startLagSampler({
@@ -243,44 +240,56 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         topic: input,
         partitions: sc.stack.partitions,
       });
-      schedule = runSchedule(sc.faults, ctx, {
-        start: startTime,
-        seed,
-        durationMs: sc.load.durationMs,
-        record: (r) => history.record(r),
-        signal: abort.signal,
-      });
-      loadSummary = await load.done;
+      let schedule: Promise<unknown> | undefined;
+      const startFaults = async (start: number) => {
+        await enter('faults');
+        schedule = runSchedule(sc.faults, faultCtx!, {
+          start,
+          seed,
+          durationMs: sc.load.durationMs,
+          record: (r) => history.record(r),
+          signal: abort.signal,
+        }).catch(inPhase('faults'));
+        schedule.catch(() => undefined); // awaited below; a rejection before then is not unhandled
+      };
+      if (!afterLoad) await startFaults(startTime);
+      loadSummary = await load.done.catch(inPhase('load'));
       timeline.loadEnd = Date.now();
+      if (afterLoad) {
+        await startTheSut();
+        await startFaults(Date.now());
+      }
       faultReport = await schedule;
     } finally {
       abort.abort();
-      await schedule?.catch(() => undefined);
-      await healAll(ctx).catch((err: unknown) => notes.push(`healAll: ${(err as Error).message}`));
-      timeline.healed = Date.now();
+      await load.stop().catch(() => undefined);
+      await healFaults();
     }
+    assertStackAlive(theStack);
 
-    // The stack itself must have survived: a dead Toxiproxy took every SUT connection with it, a dead broker is not
-    // a fault we injected. Either way the run says nothing about the pipeline: verdict unknown.
-    const st = stack.status();
-    if (!alive(st.toxiproxy.pid)) {
-      throw new StreamproofError(
-        'STACK_START_FAILED',
-        `toxiproxy (pid ${st.toxiproxy.pid}) died during the run; see ${join(st.dir, 'toxiproxy.log')}`,
-      );
-    }
-    const deadBrokers = st.kafka.brokers.filter((b) => !b.running);
-    if (deadBrokers.length) {
-      throw new StreamproofError(
-        'STACK_START_FAILED',
-        `broker(s) ${deadBrokers.map((b) => b.id).join(', ')} died during the run; see ${deadBrokers[0]!.log}`,
-      );
-    }
-
-    progress({ phase: 'run', message: `draining: waiting for the output to be quiet for ${sc.drain.quietMs} ms` });
-    const drainStart = Date.now();
-    const complete = await observer.waitQuiet(sc.drain.quietMs, drainStart + sc.drain.timeoutMs);
-    history.record({ kind: 'drain', time: Date.now(), complete });
+    await enter('drain');
+    progress({
+      phase: 'run',
+      message: `draining: waiting for the SUT to consume everything and its output to be quiet for ${sc.drain.quietMs} ms`,
+    });
+    drained = await drainPipeline({
+      bootstrap: stack.bootstrap,
+      group: sutEnv.groupId,
+      topic: input,
+      partitions: sc.stack.partitions,
+      observer,
+      quietMs: sc.drain.quietMs,
+      timeoutMs: sc.drain.timeoutMs,
+      ...(collector ? {} : { nothingMissing: () => listMissing(history).size === 0 }),
+      progress,
+    });
+    const consumed =
+      drained.complete || collector || !drained.committed
+        ? []
+        : await consumedPast(stack.bootstrap, input, drained.committed, listMissing(history), decodeEvent);
+    history.record({ kind: 'drain', time: Date.now(), complete: drained.complete, consumed });
+    if (!drained.complete) notes.push(drainNote(drained, sc));
+    else if (drained.evidence === 'quiet-output') notes.push(`drain: relied on ${drained.waitedFor}`);
     if (collector) {
       progress({ phase: 'run', message: 'reading the input back and running the attribution model over it' });
       await collector.finish({
@@ -291,27 +300,14 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         history,
       });
     }
-    drained = { complete, waitedMs: Date.now() - drainStart };
     timeline.drained = Date.now();
-
-    const crashed = sut.instances.flatMap((i) =>
-      i.unexpectedExits.map((e) => `${i.name} exited by itself (code ${e.code}, signal ${e.signal})`),
+    notes.push(
+      ...(sut?.instances ?? []).flatMap((i) =>
+        i.unexpectedExits.map((e) => `${i.name} exited by itself (code ${e.code}, signal ${e.signal})`),
+      ),
     );
-    notes.push(...crashed);
-  } catch (err) {
-    harnessError =
-      err instanceof StreamproofError
-        ? err
-        : new StreamproofError('INTERNAL', `the run failed: ${(err as Error)?.stack ?? err}`);
-  } finally {
-    observedRecords = observer?.count ?? 0;
-    lagSamples = await lagSampler?.stop().catch(() => undefined);
-    await observer?.stop().catch(() => undefined);
-    await sut?.stop().catch(() => undefined);
-    if (ownStack) await stack?.stop().catch(() => undefined);
-  }
 
-  if (!harnessError) {
+    await enter('checkers');
     // Copy: the output is the input, checked event by event. Attribution: the output is compared with the model
     // over what really landed in the input; order, latency and SLOs are per conversion.
     const contractChecker = collector
@@ -324,29 +320,237 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     composed = runCheckers(history, [contractChecker, order({ keyAffinity: true }), schema(), latency(), slo(sc.slo)]);
     const lists = collector ? composed.results.attribution : listExactlyOnceAnomalies(history);
     writeFileSync(join(outDir, 'anomalies.json'), `${JSON.stringify(lists, null, 1)}\n`);
+  };
+
+  const healFaults = async () => {
+    if (!faultCtx) return;
+    const ctx = faultCtx;
+    faultCtx = undefined;
+    await healAll(ctx).catch((err: unknown) => notes.push(`healAll: ${(err as Error).message}`));
+    timeline.healed = Date.now();
+  };
+
+  const running = body();
+  running.catch(() => undefined); // raced below; after a crash it may still reject
+  try {
+    await Promise.race([running, crash.crashed]);
+  } catch (err) {
+    harnessError = runError(err, phase, outDir, sut);
+    abort.abort();
+  } finally {
+    await healFaults();
+    lagSamples = await lagSampler?.stop().catch(() => undefined);
+    await observer?.stop().catch(() => undefined);
+    await sut?.stop().catch(() => undefined);
+    if (ownStack) await stack?.stop().catch(() => undefined);
   }
-  await saveHistory(join(outDir, 'history.json'), history);
-  const result = buildResult({
-    scenario: sc,
-    seed,
-    outDir,
-    replay: replayCommand(opts, seed),
-    versions: { kafka: versions.kafka, toxiproxy: versions.toxiproxy, node: process.versions.node },
-    timeline,
-    finished: Date.now(),
-    history,
-    composed,
-    harnessError,
-    load: loadSummary,
-    faults: faultReport,
-    drain: drained,
-    notes,
-    observedRecords: observedRecords,
-    lag: lagResult(lagSamples, history.latency.series(), notes),
-  });
-  writeRunReports(outDir, result);
-  writeFileSync(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+  notes.push(...crash.errors.slice(harnessError ? 1 : 0).map((e) => `also uncaught: ${e.split('\n')[0]}`));
+
+  const result = await finishRun();
+  crash.dispose();
   return result;
+
+  async function finishRun(): Promise<RunResult> {
+    await saveHistory(join(outDir, 'history.json'), history).catch((err: unknown) =>
+      notes.push(`history.json could not be written: ${(err as Error).message}`),
+    );
+    const make = () =>
+      buildResult({
+        scenario: sc,
+        seed,
+        outDir,
+        replay: replayCommand(opts, seed),
+        versions: { kafka: versions.kafka, toxiproxy: versions.toxiproxy, node: process.versions.node },
+        timeline,
+        finished: Date.now(),
+        history,
+        composed: harnessError ? undefined : composed,
+        harnessError,
+        load: loadSummary,
+        faults: faultReport,
+        drain: drained,
+        notes,
+        observedRecords: observer?.count ?? 0,
+        lag: lagResult(lagSamples, history.latency.series(), notes),
+      });
+    let result = make();
+    try {
+      await enter('reports');
+      writeRunReports(outDir, result);
+    } catch (err) {
+      harnessError ??= runError(err, 'reports', outDir, sut);
+      result = make();
+    }
+    writeFileSync(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
+    return result;
+  }
+}
+
+/** Registers the scenario's event schema (Avro), and the collector's latest one for HTTP load. */
+async function registerSchemas(
+  sc: Scenario,
+  stack: StartedStack,
+  input: string,
+): Promise<{ schemaId: number; versionOf: Map<number, 1 | 2 | 3> }> {
+  const versionOf = new Map<number, 1 | 2 | 3>();
+  if (sc.events.format !== 'avro') return { schemaId: 0, versionOf };
+  if (!stack.registryUrl)
+    throw new StreamproofError('USAGE', 'events.format "avro" needs the schema registry (stack.registry: true)');
+  const reg = new RegistryClient(stack.registryUrl);
+  const schemaId = await reg.register(`${input}-value`, EVENT_SCHEMAS[sc.events.schemaVersion]);
+  versionOf.set(schemaId, sc.events.schemaVersion);
+  // HTTP load: the collector encodes every event with the latest schema, whatever version its body had.
+  if (sc.load.http && sc.events.schemaVersion !== 3)
+    versionOf.set(await reg.register(`${input}-value`, EVENT_SCHEMAS[3]), 3);
+  return { schemaId, versionOf };
+}
+
+/**
+ * The load for the scenario: over HTTP to the collector, split over worker processes, or one process. The harness's
+ * load stands for the event sources: it writes on the direct path, so a fault on the SUT's connections
+ * (sut->kafka) hits the pipeline, not the traffic offered to it.
+ */
+function startTheLoad(
+  sc: Scenario,
+  opts: RunOptions,
+  x: {
+    stack: StartedStack;
+    sutUrl: string | undefined;
+    input: string;
+    runId: string;
+    seed: number;
+    schemaId: number;
+    history: History;
+    outDir: string;
+    progress: Progress;
+    signal: AbortSignal;
+  },
+) {
+  const stages = sc.load.stages.map((s) => ({ duration: s.durationMs, rate: s.from, endRate: s.to }));
+  const generator = {
+    seed: x.seed,
+    users: sc.events.users,
+    format: sc.events.format,
+    schemaId: x.schemaId,
+    schemaVersion: sc.events.schemaVersion,
+  };
+  const workers = opts.workers ?? sc.load.workers;
+  const http = sc.load.http;
+  if (http) {
+    return startHttpLoad({
+      url: http.target ?? `${x.sutUrl}/v1/events`,
+      history: x.history,
+      stages,
+      generator: { seed: x.seed, users: sc.events.users, schemaVersion: sc.events.schemaVersion },
+      batch: http.batch,
+      connections: http.connections,
+      ...(http.token === undefined ? {} : { token: http.token }),
+      timeoutMs: sc.load.acksTimeoutMs,
+      progress: x.progress,
+      signal: x.signal,
+    });
+  }
+  if (workers > 1) {
+    // Each worker offers its slice (p % workers) and reports its History through the control topic; the
+    // coordinator merges them into `history`, event for event what one process would have offered.
+    return coordinateLoad({
+      bootstrap: x.stack.bootstrap,
+      runId: x.runId,
+      topic: x.input,
+      partitions: sc.stack.partitions,
+      workers,
+      load: {
+        stages,
+        producers: sc.load.producers,
+        acksTimeoutMs: sc.load.acksTimeoutMs,
+        client: sc.load.client,
+        maxInFlightRequests: sc.load.inFlightRequests,
+      },
+      generator,
+      history: x.history,
+      ...(opts.spawnWorkers === undefined ? {} : { spawn: opts.spawnWorkers }),
+      workerTimeoutMs: sc.load.workerTimeoutMs,
+      replicas: sc.stack.replicationFactor,
+      logDir: join(x.outDir, 'workers'),
+      progress: x.progress,
+    });
+  }
+  return startLoad({
+    bootstrap: x.stack.bootstrap,
+    topic: x.input,
+    history: x.history,
+    stages,
+    producers: sc.load.producers,
+    acksTimeoutMs: sc.load.acksTimeoutMs,
+    client: sc.load.client,
+    maxInFlightRequests: sc.load.inFlightRequests,
+    generator,
+    progress: x.progress,
+    signal: x.signal,
+  });
+}
+
+/**
+ * The stack itself must have survived: a dead Toxiproxy took every SUT connection with it, a dead broker is not a
+ * fault we injected. Either way the run says nothing about the pipeline: verdict unknown.
+ */
+function assertStackAlive(stack: StartedStack): void {
+  const st = stack.status();
+  if (!alive(st.toxiproxy.pid)) {
+    throw new StreamproofError(
+      'STACK_START_FAILED',
+      `toxiproxy (pid ${st.toxiproxy.pid}) died during the run; see ${join(st.dir, 'toxiproxy.log')}`,
+    );
+  }
+  const deadBrokers = st.kafka.brokers.filter((b) => !b.running);
+  if (deadBrokers.length) {
+    throw new StreamproofError(
+      'STACK_START_FAILED',
+      `broker(s) ${deadBrokers.map((b) => b.id).join(', ')} died during the run; see ${deadBrokers[0]!.log}`,
+    );
+  }
+}
+
+/** Acked events not (yet) seen in the output (copy contract). */
+function listMissing(history: History): Set<string> {
+  const l = listExactlyOnceAnomalies(history);
+  return new Set([...l.lost, ...l.unseen]);
+}
+
+/** What an incomplete drain means for the verdict, and the setting to change. */
+function drainNote(d: DrainReport, sc: Scenario): string {
+  const waited = `${(d.waitedMs / 1000).toFixed(1)} s`;
+  const lag =
+    d.lagAtEnd === null
+      ? 'the pipeline commits no offsets to its group'
+      : `the pipeline's consumer group still had ${d.lagAtEnd} input record(s) to commit`;
+  return `drain: incomplete after ${waited} (drain.timeout ${sc.drain.timeoutMs / 1000} s): ${lag}. Missing records it had not committed past are unseen, not lost; raise drain.timeout (e.g. "${Math.ceil((sc.drain.timeoutMs * 2) / 1000)}s") if the pipeline recovers slowly`;
+}
+
+/** The error of a failed run: code, message, the phase it happened in, and where the logs are. */
+function runError(err: unknown, phase: RunPhase, outDir: string, sut: StartedSut | undefined): RunError {
+  const runPhase = (err as { runPhase?: RunPhase } | null)?.runPhase ?? phase;
+  const e =
+    err instanceof StreamproofError
+      ? err
+      : new StreamproofError('INTERNAL', `the run failed: ${(err as Error)?.stack ?? err}`);
+  return {
+    code: e.code,
+    message: e.message,
+    phase: runPhase,
+    logs: {
+      dir: outDir,
+      sut: (sut?.instances ?? []).map((i) => ({ name: i.name, file: i.logFile, tail: tail(i.logFile, 20) })),
+    },
+  };
+}
+
+function tail(file: string, lines: number): string[] {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines);
+  } catch {
+    return [];
+  }
 }
 
 function describeStages(sc: Scenario): string {

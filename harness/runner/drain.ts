@@ -1,0 +1,162 @@
+/**
+ * The drain: after the load, wait until the pipeline has consumed everything and its output has gone quiet, or until
+ * the deadline. A drain that ends early must never turn late into lost, so it waits for evidence, not for time:
+ *
+ * - `committed-offsets`: the SUT's consumer group (STREAMPROOF_GROUP_ID) has committed offsets. The drain is complete
+ *   once every input partition is committed at its end and the output has been quiet for `quietMs`. A pipeline that
+ *   is still recovering (a restarted Java consumer waits out the dead member's 45 s session) keeps the drain waiting.
+ * - `quiet-output`: the group never committed (the pipeline keeps its offsets elsewhere, or not at all). Quiet output
+ *   is then the only evidence, and the result says so.
+ * - Under the copy contract, the drain is also complete when nothing acked is missing from the output and the output
+ *   is quiet (a pipeline that never commits its last offset is not waited for in vain).
+ *
+ * At the deadline the drain is incomplete. Missing events are then split by `consumedPast`: those whose input record
+ * the pipeline committed past are lost, the others unseen (verdict unknown, with the lag and the setting to raise).
+ */
+import { admin } from '../kafka/clients.ts';
+import type { Progress } from '../util/progress.ts';
+import type { Decoder } from './observer.ts';
+import { type GroupProgress, groupProgress } from './offsets.ts';
+import { readTopic } from './read-topic.ts';
+
+export type DrainEvidence = 'committed-offsets' | 'quiet-output' | 'all-seen';
+
+/** What the drain did, for the result and the reports. */
+export interface DrainReport {
+  readonly complete: boolean;
+  readonly waitedMs: number;
+  /** What ended it (or would have, for an incomplete drain). */
+  readonly evidence: DrainEvidence;
+  /** In words: what it waited for. */
+  readonly waitedFor: string;
+  readonly quietMs: number;
+  readonly timeoutMs: number;
+  /** The SUT group's input lag when the drain ended; null when the group never committed. */
+  readonly lagAtEnd: number | null;
+  /** Committed offset per input partition when the drain ended (absent when the group never committed). */
+  readonly committed?: Readonly<Record<string, number>>;
+  /** End offset per input partition when the drain ended. */
+  readonly end?: Readonly<Record<string, number>>;
+  /** Offset reads that failed (the drain keeps going on the last good one). */
+  readonly offsetErrors: number;
+}
+
+export interface DrainOptions {
+  bootstrap: string;
+  group: string;
+  topic: string;
+  partitions: number;
+  observer: { readonly lastRecordAt: number };
+  quietMs: number;
+  timeoutMs: number;
+  /** Copy contract: true when every acked event has been seen. */
+  nothingMissing?: () => boolean;
+  progress: Progress;
+  /** How often offsets are read; default 500 ms. */
+  intervalMs?: number;
+}
+
+export async function drainPipeline(o: DrainOptions): Promise<DrainReport> {
+  const a = admin(o.bootstrap, 'streamproof-drain');
+  const start = Date.now();
+  const deadline = start + o.timeoutMs;
+  let last: GroupProgress | undefined;
+  let errors = 0;
+  let lastProgressAt = start;
+  try {
+    for (;;) {
+      try {
+        last = await groupProgress(a, o.group, o.topic, o.partitions);
+      } catch {
+        errors++;
+      }
+      const now = Date.now();
+      const commits = (last?.committed.size ?? 0) > 0;
+      const quietFor = now - Math.max(o.observer.lastRecordAt, start);
+      const quiet = quietFor >= o.quietMs;
+      const evidence: DrainEvidence = commits ? 'committed-offsets' : 'quiet-output';
+      const caughtUp = commits ? last!.caughtUp : true;
+      if (quiet && (caughtUp || o.nothingMissing?.())) {
+        return report(o, start, true, caughtUp ? evidence : 'all-seen', last, errors);
+      }
+      if (now >= deadline) return report(o, start, false, evidence, last, errors);
+      if (now - lastProgressAt >= 5000) {
+        lastProgressAt = now;
+        o.progress({
+          phase: 'drain',
+          message: commits
+            ? `draining: ${o.group} still has ${last!.lag} input record(s) to commit; output quiet for ${(quietFor / 1000).toFixed(0)} s (${((deadline - now) / 1000).toFixed(0)} s left)`
+            : `draining: output quiet for ${(quietFor / 1000).toFixed(0)} s of ${o.quietMs / 1000} s (the group commits no offsets)`,
+        });
+      }
+      await new Promise((r) => setTimeout(r, Math.min(o.intervalMs ?? 500, Math.max(1, deadline - now))));
+    }
+  } finally {
+    await a.close().catch(() => undefined);
+  }
+}
+
+function report(
+  o: DrainOptions,
+  start: number,
+  complete: boolean,
+  evidence: DrainEvidence,
+  last: GroupProgress | undefined,
+  offsetErrors: number,
+): DrainReport {
+  const commits = (last?.committed.size ?? 0) > 0;
+  const quiet = `${o.quietMs / 1000} s of quiet output`;
+  const waitedFor =
+    evidence === 'committed-offsets'
+      ? `consumer group ${o.group} committed at the end of every partition of ${o.topic}, then ${quiet}`
+      : evidence === 'all-seen'
+        ? `every acked event in the output, then ${quiet}`
+        : `${quiet} only: consumer group ${o.group} committed no offsets, so whether the pipeline had consumed everything could not be checked`;
+  const obj = (m: ReadonlyMap<number, bigint>) =>
+    Object.fromEntries([...m].sort((x, y) => x[0] - y[0]).map(([p, v]) => [String(p), Number(v)]));
+  return {
+    complete,
+    waitedMs: Date.now() - start,
+    evidence,
+    waitedFor,
+    quietMs: o.quietMs,
+    timeoutMs: o.timeoutMs,
+    lagAtEnd: commits ? last!.lag : null,
+    ...(commits ? { committed: obj(last!.committed) } : {}),
+    ...(last ? { end: obj(last.end) } : {}),
+    offsetErrors,
+  };
+}
+
+/**
+ * Of the `missing` event ids, those whose input record lies below the group's committed offset of its partition:
+ * the pipeline consumed them and moved on, so they are lost, however long one waits. Reads the input back once
+ * (read_committed) and decodes each record's event id with `decode`.
+ */
+export async function consumedPast(
+  bootstrap: string,
+  topic: string,
+  committed: Readonly<Record<string, number>>,
+  missing: ReadonlySet<string>,
+  decode: Decoder,
+): Promise<string[]> {
+  if (missing.size === 0) return [];
+  const found: string[] = [];
+  for (const r of await readTopic(bootstrap, topic)) {
+    const c = committed[String(r.partition)];
+    if (c === undefined || Number(r.offset) >= c) continue;
+    let id: string | undefined;
+    try {
+      id = decode(r.value, {
+        key: r.key?.toString('utf8'),
+        partition: r.partition,
+        offset: Number(r.offset),
+        time: 0,
+      })?.eventId;
+    } catch {
+      continue; // not one of our events: nothing to settle
+    }
+    if (id !== undefined && missing.has(id)) found.push(id);
+  }
+  return found;
+}

@@ -80,12 +80,12 @@ function errorName(code: number): string {
 }
 
 /**
- * Describe one group through `bootstrap` ("host:port", or several comma-separated). Undefined when the coordinator
- * does not know the group. Retries while the coordinator is moving or loading, up to `timeoutMs` (default 10 s);
- * other protocol errors throw GroupProtocolError, network errors throw as they come.
+ * Describe one group through `bootstrap` ("host:port", several comma-separated, or a list; tried in order).
+ * Undefined when the coordinator does not know the group. Retries while the coordinator is moving or loading, up to
+ * `timeoutMs` (default 10 s); other protocol errors throw GroupProtocolError, network errors throw as they come.
  */
 export async function describeGroup(
-  bootstrap: string,
+  bootstrap: string | readonly string[],
   groupId: string,
   opts: { timeoutMs?: number; clientId?: string } = {},
 ): Promise<GroupDescription | undefined> {
@@ -105,7 +105,7 @@ export async function describeGroup(
 }
 
 async function describeOnce(
-  bootstrap: string,
+  bootstrap: string | readonly string[],
   groupId: string,
   clientId: string,
   deadline: number,
@@ -153,14 +153,12 @@ async function describeOnce(
 }
 
 async function connectFirst(
-  bootstrap: string,
+  bootstrap: string | readonly string[],
   connect: (host: string, port: number) => Promise<Connection>,
 ): Promise<{ connection: Connection; host: string; port: number }> {
   let last: unknown;
-  for (const addr of bootstrap
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)) {
+  const list = typeof bootstrap === 'string' ? bootstrap.split(',') : bootstrap;
+  for (const addr of list.map((s) => s.trim()).filter(Boolean)) {
     const i = addr.lastIndexOf(':');
     const host = addr.slice(0, i).replace(/^\[(.*)\]$/, '$1');
     const port = Number(addr.slice(i + 1));
@@ -170,7 +168,7 @@ async function connectFirst(
       last = err;
     }
   }
-  throw last ?? new Error(`no broker address in "${bootstrap}"`);
+  throw last ?? new Error(`no broker address in "${String(bootstrap)}"`);
 }
 
 async function describeClassic(

@@ -33,7 +33,7 @@ export interface ReadyInstance {
 
 export interface ReadyContext {
   /** The harness's direct bootstrap (group strategy). */
-  bootstrap: string;
+  bootstrap: string | readonly string[];
   groupId: string;
   topic: string;
   partitions: number;
@@ -106,7 +106,7 @@ function makeCheck(strategy: Exclude<ReadyStrategy, 'none'>, ctx: ReadyContext):
 
 /** Readiness of a group now: ready, and what was seen (for messages). */
 export async function groupReadiness(
-  bootstrap: string,
+  bootstrap: string | readonly string[],
   groupId: string,
   topic: string,
   partitions: number,
@@ -315,37 +315,5 @@ function tail(file: string, lines: number): string {
     return '(no log)';
   } finally {
     if (fd !== undefined) closeSync(fd);
-  }
-}
-
-/**
- * The group wait as the runner called it before `waitReady` (the call site moves to waitReady; this goes with it).
- * `failFast` returns the error to throw when waiting is pointless.
- */
-export async function waitForGroup(
-  bootstrap: string,
-  groupId: string,
-  topic: string,
-  partitions: number,
-  opts: { timeoutMs: number; failFast?: () => StreamproofError | undefined },
-): Promise<void> {
-  const deadline = Date.now() + opts.timeoutMs;
-  let seen = 'nothing yet';
-  for (;;) {
-    const err = opts.failFast?.();
-    if (err) throw err;
-    try {
-      const r = await groupReadiness(bootstrap, groupId, topic, partitions);
-      if (r.ready) return;
-      seen = r.seen;
-    } catch (e) {
-      seen = (e as Error).message;
-    }
-    if (Date.now() > deadline)
-      throw new StreamproofError(
-        'TIMEOUT',
-        `the SUT's consumer group ${groupId} owning all ${partitions} partitions of ${topic} not ready after ${opts.timeoutMs} ms (last seen: ${seen})`,
-      );
-    await sleep(250);
   }
 }

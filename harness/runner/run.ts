@@ -43,11 +43,11 @@ import { AttributionCollector } from './attribution-contract.ts';
 import { consumedPast, type DrainReport, drainPipeline } from './drain.ts';
 import { type LagSampler, type LagSamples, lagResult, startLagSampler } from './lag.ts';
 import { eventDecoder, type Observer, startObserver } from './observer.ts';
-import { waitForGroup } from './ready.ts';
+import { waitReady } from './ready.ts';
 import { startReferenceSut } from './reference-sut.ts';
 import { buildResult, type RunError, type RunResult } from './result.ts';
 import type { Scenario } from './scenario.ts';
-import { type StartedSut, startSut, sutFailed } from './sut.ts';
+import { type StartedSut, startSut } from './sut.ts';
 
 /** The phases of a run, in order (with `sut.start: "after-load"` the load comes before the SUT). */
 export const RUN_PHASES = [
@@ -188,15 +188,14 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
             });
       const theSut = sut;
       await enter('ready');
-      if (sc.sut.ready === 'group') {
-        await waitForGroup(theStack.bootstrap, `sut-${runId}`, input, sc.stack.partitions, {
-          timeoutMs: sc.sut.readyTimeoutMs,
-          failFast: () => {
-            const dead = theSut.instances.find((i) => !i.running());
-            return dead ? sutFailed(dead, 'exited before it was ready') : undefined;
-          },
-        });
-      }
+      await waitReady(sc.sut.ready, {
+        bootstrap: theStack.bootstrap,
+        groupId: `sut-${runId}`,
+        topic: input,
+        partitions: sc.stack.partitions,
+        instances: theSut.instances,
+        timeoutMs: sc.sut.readyTimeoutMs,
+      });
       timeline.sutReady = Date.now();
       faultCtx = stackFaultContext(theStack, () => theSut.instances as readonly ProcessTarget[]);
       return theSut;

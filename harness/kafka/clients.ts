@@ -10,7 +10,15 @@
  * at another broker (`rotate`).
  */
 import { randomUUID } from 'node:crypto';
-import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
+import {
+  Admin,
+  Connection,
+  Consumer,
+  metadataV12,
+  Producer,
+  stringDeserializers,
+  stringSerializers,
+} from '@platformatic/kafka';
 
 /** One address, or several comma-separated ("h:p,h:p"), or a list: the list of bootstrap addresses. */
 export type Bootstrap = string | readonly string[];
@@ -68,26 +76,44 @@ export interface UnderReplicated {
 
 /**
  * Every partition of every topic (internal ones included: the group and transaction logs matter most) that is not
- * fully in sync, read from a fresh metadata response. Empty means the cluster is whole.
+ * fully in sync, read from a fresh Metadata v12 answer of the first broker of `bootstrap` that accepts a connection.
+ * The raw request, not `Admin.metadata`: the client drops internal topics from its metadata. Empty: the cluster is
+ * whole.
  */
-export async function underReplicatedPartitions(bootstrap: Bootstrap): Promise<UnderReplicated[]> {
-  const a = admin(bootstrap, 'streamproof-isr');
-  try {
-    const topics = await a.listTopics({ includeInternals: true });
-    if (topics.length === 0) return [];
-    const md = await a.metadata({ topics, forceUpdate: true });
-    const out: UnderReplicated[] = [];
-    for (const [topic, t] of md.topics) {
-      t.partitions.forEach((p, partition) => {
-        if (p.leader < 0 || p.isr.length < p.replicas.length) {
-          out.push({ topic, partition, leader: p.leader, replicas: p.replicas.length, isr: p.isr.length });
+export async function underReplicatedPartitions(bootstrap: Bootstrap, timeoutMs = 5000): Promise<UnderReplicated[]> {
+  const errors: string[] = [];
+  for (const address of bootstrapList(bootstrap)) {
+    const i = address.lastIndexOf(':');
+    const conn = new Connection('streamproof-isr', {
+      connectTimeout: Math.min(timeoutMs, 3000),
+      requestTimeout: timeoutMs,
+    });
+    try {
+      await conn.connect(address.slice(0, i), Number(address.slice(i + 1)));
+      const md = await metadataV12.api.async(conn, null, false, false);
+      const out: UnderReplicated[] = [];
+      for (const t of md.topics) {
+        if (!t.name) continue;
+        for (const p of t.partitions) {
+          if (p.leaderId < 0 || p.isrNodes.length < p.replicaNodes.length) {
+            out.push({
+              topic: t.name,
+              partition: p.partitionIndex,
+              leader: p.leaderId,
+              replicas: p.replicaNodes.length,
+              isr: p.isrNodes.length,
+            });
+          }
         }
-      });
+      }
+      return out.sort((x, y) => (x.topic < y.topic ? -1 : x.topic > y.topic ? 1 : x.partition - y.partition));
+    } catch (err) {
+      errors.push(`${address}: ${(err as Error)?.message ?? String(err)}`);
+    } finally {
+      await conn.close().catch(() => {});
     }
-    return out;
-  } finally {
-    await a.close().catch(() => {});
   }
+  throw new Error(`no broker answered a metadata request (${errors.join('; ')})`);
 }
 
 export async function brokerIds(bootstrap: Bootstrap): Promise<number[]> {

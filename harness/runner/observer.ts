@@ -12,13 +12,17 @@
  *   only if its offset is `>= next[p]`, and `next[p]` moves past it. A re-fetch after an error, a reconnect or a
  *   leader change can re-deliver records; they are skipped, never recorded twice (a re-delivery would be a false
  *   `duplicated`).
- * - **Errors**: a failed fetch or metadata call drops the cached metadata and is tried again, with a backoff; after a
- *   few failures in a row (or any metadata failure) the client is replaced (a reconnect: fresh connections, the
- *   bootstrap list started at another broker, so a dead or frozen broker 1 does not hold every retry). Reading
+ * - **Errors**: a failed fetch or metadata call drops the cached metadata and is tried again, with a backoff per
+ *   leader; after a few failures in a row with no success in between (or any metadata failure) the client is
+ *   replaced (a reconnect: fresh connections, the bootstrap list started at another broker, so a dead or frozen
+ *   broker 1 does not hold every retry; the old client is closed once its fetches in flight have settled). Reading
  *   resumes at `next[p]` per partition. Errors and reconnects are counted (`notes()`), never thrown.
- * - **Blind**: a partition not read successfully for `staleMs` is blind. `waitQuiet` never calls a blind output
- *   quiet (records may be waiting there); it throws only when the observer cannot read at the drain's deadline or
- *   has been blind for `blindLimitMs`, saying which partitions, since when, and the last error.
+ * - **Blind**: a partition not read successfully for `staleMs` is blind; records may be waiting there. So quiet is
+ *   never measured over blind time: `lastRecordAt` is "now" while the observer is blind and at least the end of the
+ *   last blind window after it (a drain that waits for quiet output waits for readable output), and `waitQuiet`
+ *   restarts its quiet clock. The observer throws (the run cannot be checked: verdict unknown) only when it has been
+ *   blind for `blindLimitMs` in a row (`lastRecordAt`, `waitQuiet`), or is blind at `waitQuiet`'s deadline, saying
+ *   which partitions, since when, and the last error.
  *
  * Latency note: `time` is when the observer received the record, so end-to-end latency includes the observer's own
  * fetch wait (maxWaitTime, 50 ms by default): a small, constant, documented bias towards the pessimistic side. While
@@ -65,8 +69,14 @@ export function eventDecoder(
 export interface Observer {
   /** Records seen so far. */
   readonly count: number;
-  /** Epoch ms of the last record seen (or of the observer's start). */
+  /**
+   * Epoch ms of the last record seen (or of the observer's start), or later: the end of the last window in which
+   * some partition could not be read, and "now" while one cannot (quiet output is only what the observer could see).
+   * Throws StreamproofError `TIMEOUT` once the observer has been blind for `blindLimitMs` in a row.
+   */
   readonly lastRecordAt: number;
+  /** Why the observer cannot read the whole output right now (which partitions, since when); undefined when it can. */
+  readonly unreadable: string | undefined;
   /** Failed fetch or metadata calls (each was retried). */
   readonly errors: number;
   /** Times the client was replaced after errors (reading resumed at the observer's own offsets). */
@@ -92,7 +102,7 @@ export interface ObserverOptions {
   maxWaitTimeMs?: number;
   /** A partition not read successfully for this long is blind (default max(3000, 20 x maxWaitTimeMs)). */
   staleMs?: number;
-  /** Blind this long without a break: the observer gives up (waitQuiet throws). Default 120 s. */
+  /** Blind this long without a break: the observer gives up (lastRecordAt and waitQuiet throw). Default 90 s. */
   blindLimitMs?: number;
   /** Request timeout of the client (default 5000 ms): how long a frozen broker can hold one fetch. */
   requestTimeoutMs?: number;
@@ -113,7 +123,7 @@ const IS_CONTROL = 0b100000;
 export async function startObserver(opts: ObserverOptions): Promise<Observer> {
   const maxWait = opts.maxWaitTimeMs ?? 50;
   const staleMs = opts.staleMs ?? Math.max(3000, 20 * maxWait);
-  const blindLimitMs = opts.blindLimitMs ?? 120_000;
+  const blindLimitMs = opts.blindLimitMs ?? 90_000;
   const requestTimeoutMs = opts.requestTimeoutMs ?? 5000;
   const reconnectAfter = opts.reconnectAfterErrors ?? 3;
   const bootstrap = await clusterBootstrap(bootstrapList(opts.bootstrap), 'streamproof-observer');
@@ -137,6 +147,19 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
       metadataMaxAge: 2000,
     });
   let client = newClient();
+  // Fetches in flight per client: a replaced client is closed once its own have settled (closing it at once would
+  // fail fetches from healthy brokers, which would then count as errors and back off for nothing).
+  const load = new Map<Consumer, number>();
+  const retired = new Set<Consumer>();
+  const release = (c: Consumer) => {
+    const n = (load.get(c) ?? 1) - 1;
+    if (n > 0) {
+      load.set(c, n);
+      return;
+    }
+    load.delete(c);
+    if (retired.delete(c)) void closeNow(c);
+  };
 
   let count = 0;
   let lastRecordAt = started;
@@ -159,6 +182,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
   // Blind windows: when the current one began (some partition stale), and the longest one so far.
   let blindSince: number | undefined;
   let blindStale: number[] = [];
+  let lastBlindEnd = 0;
   let longestBlind = { ms: 0, from: 0, partitions: [] as number[] };
 
   let wakeUp: (() => void) | undefined;
@@ -194,7 +218,8 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
     reconnects++;
     inARow = 0;
     client = newClient();
-    void closeNow(old);
+    if (load.has(old)) retired.add(old);
+    else void closeNow(old);
   };
 
   const ensurePartitions = (n: number) => {
@@ -270,6 +295,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
   const fetchFrom = async (leader: number, parts: number[], m: TopicMeta) => {
     const c = client;
     const began = Date.now();
+    load.set(c, (load.get(c) ?? 0) + 1);
     try {
       const res = await withTimeout(
         c.fetch({
@@ -307,6 +333,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
       failed(err, `fetch from broker ${leader} (partitions ${parts.join(', ')})`);
       if (c === client && inARow >= reconnectAfter) reconnect();
     } finally {
+      release(c);
       for (const p of parts) inFlight[p] = false;
       leadersBusy.delete(leader);
       wake();
@@ -321,6 +348,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
       const ms = now - blindSince;
       if (ms > longestBlind.ms) longestBlind = { ms, from: blindSince, partitions: stale };
     } else {
+      if (blindSince !== undefined) lastBlindEnd = now;
       blindSince = undefined;
       blindStale = [];
     }
@@ -392,7 +420,15 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
       return count;
     },
     get lastRecordAt() {
-      return lastRecordAt;
+      if (stopped) return lastRecordAt;
+      const now = Date.now();
+      const blind = blindness(now);
+      if (blind === undefined) return Math.max(lastRecordAt, lastBlindEnd);
+      if (now - blindSince! >= blindLimitMs) throw new StreamproofError('TIMEOUT', `${blind}; giving up`);
+      return now;
+    },
+    get unreadable() {
+      return stopped ? undefined : blindness(Date.now());
     },
     get errors() {
       return errors;
@@ -445,7 +481,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
       stopped = true;
       wake();
       await running.catch(() => undefined);
-      await closeNow(client);
+      await Promise.all([client, ...retired].map((c) => closeNow(c)));
     },
   };
 }

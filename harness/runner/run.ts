@@ -340,6 +340,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     await healFaults();
     lagSamples = await lagSampler?.stop().catch(() => undefined);
     await observer?.stop().catch(() => undefined);
+    notes.push(...(observer?.notes() ?? []));
     await sut?.stop().catch(() => undefined);
     if (ownStack) await stack?.stop().catch(() => undefined);
   }

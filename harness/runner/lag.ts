@@ -95,6 +95,15 @@ export function startLagSampler(opts: {
       a = newAdmin();
     }
     const time = Date.now();
+    // Admin.listConsumerGroupOffsets (@platformatic/kafka 1.35) throws outside any callback, crashing the process, when
+    // the group's coordinator is a broker missing from its cached metadata (one just restarted). So: fresh metadata,
+    // the coordinator looked up first, and the sample skipped (counted) while it is not in the metadata yet.
+    const md = await a.metadata({ topics: [], forceUpdate: true });
+    const coordinators = await a.findCoordinator({ keyType: 0, keys: [opts.group] });
+    const missing = coordinators.find((c) => !md.brokers.has(c.nodeId));
+    if (missing !== undefined) {
+      throw new Error(`the coordinator of group ${opts.group} (broker ${missing.nodeId}) is not in the metadata yet`);
+    }
     const [latest, committed] = await Promise.all([
       a.listOffsets({
         topics: [{ name: opts.topic, partitions: partitions.map((p) => ({ partitionIndex: p, timestamp: -1n })) }],

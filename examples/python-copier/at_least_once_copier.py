@@ -1,7 +1,7 @@
 """At-least-once copy on confluent-kafka (librdkafka), the way most pipelines start: a consumer with librdkafka's
 default auto-commit (enable.auto.commit=true, every 5 s in the background, of the offsets already handed to the
-application) and a plain producer. A kill -9 loses the offsets stored since the last auto-commit but not the records
-already written, so the restarted copier writes them again: duplicates. auto.offset.reset=earliest: a new group copies
+application) and a plain producer. A kill -9 keeps the records written since the last auto-commit but not the
+consumer's progress past them, so the restarted copier writes them again: duplicates. auto.offset.reset=earliest: a new group copies
 the input from its start. Everything else is a default.
 """
 

@@ -17,8 +17,8 @@ import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 /**
  * At-least-once copy, the way most pipelines start: a consumer with Kafka's default auto-commit
- * (enable.auto.commit=true, every 5 s from inside poll()) and a plain (non-transactional) producer. A kill -9 loses
- * the offsets committed since the last auto-commit but not the records already written, so the restarted copier
+ * (enable.auto.commit=true, every 5 s from inside poll()) and a plain (non-transactional) producer. A kill -9 keeps
+ * the records written since the last auto-commit but not the consumer's progress past them, so the restarted copier
  * writes those records again: duplicates. {@code auto.offset.reset=earliest}: a new group copies the input from its
  * start. Everything else is a default.
  */

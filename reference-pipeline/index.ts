@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch, type ManagedProcess } from '../harness/stack/process.ts';
+import { entryPath, nodeArgs } from '../harness/util/entry.ts';
 import { parseMetrics } from './common/metrics.ts';
 import type { AttributionOptions } from './model/index.ts';
 
@@ -98,8 +99,9 @@ export interface StartedReference extends AsyncDisposable {
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+/** A component's main file: its .ts source from a checkout, the compiled .js from the package. */
 export function entryFile(kind: ComponentKind): string {
-  return join(root, 'reference-pipeline', kind, 'main.ts');
+  return entryPath(join(root, 'reference-pipeline', kind, 'main.ts'));
 }
 
 export async function freePort(): Promise<number> {
@@ -204,7 +206,7 @@ export async function startReference(options: ReferenceOptions): Promise<Started
         const p = await launch({
           name,
           command: process.execPath,
-          args: ['--import', 'tsx', entryFile(kind)],
+          args: nodeArgs(entryFile(kind)),
           cwd: root,
           env,
           logFile,

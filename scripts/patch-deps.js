@@ -1,11 +1,30 @@
 #!/usr/bin/env node
-// Corrections to pinned dependencies that the harness's verdicts depend on, applied after every install
-// (package.json "postinstall" and .ci/run). Each patch names the exact text it replaces and fails loudly when that
-// text is not there, so a dependency upgrade cannot silently drop a fix. See docs/decisions/kafka-client.md.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+// Corrections to pinned dependencies that the harness's verdicts depend on. Each patch names the exact text it
+// replaces and fails loudly when that text is not there, so a dependency upgrade cannot silently drop a fix. See
+// docs/decisions/kafka-client.md ("Patched: read_committed").
+//
+// Where it runs: `prepare` (after `npm install`/`npm ci` in a checkout: the tests run on the patched copy) and
+// `prepack` with --strict (before `npm pack`/`npm publish`). Never in a user's tree: the published package carries
+// the patched @platformatic/kafka in its tarball (package.json "bundleDependencies"), so installing streamproof
+// writes nothing into anyone's node_modules.
+//
+//   node scripts/patch-deps.js            patch; a dependency that is not installed is skipped with a note
+//   node scripts/patch-deps.js --strict   patch; a dependency that is not installed is an error (pack, CI)
+//   node scripts/patch-deps.js --check    change nothing; exit 1 unless every patch is in place
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
+const strict = process.argv.includes('--strict') || process.argv.includes('--check');
+const checkOnly = process.argv.includes('--check');
+
+/** The installed file of a dependency where Node resolves it from streamproof (nested or hoisted), or undefined. */
+function resolveFile(pkg, file) {
+  const dirs = createRequire(join(root, 'package.json')).resolve.paths(pkg) ?? [];
+  const dir = dirs.map((d) => join(d, pkg)).find((d) => existsSync(join(d, 'package.json')));
+  return dir === undefined ? undefined : join(dir, file);
+}
 
 const patches = [
   {
@@ -15,7 +34,8 @@ const patches = [
     // order; a producer enters the aborted set when its aborted transaction's first offset is reached, its data
     // batches are skipped while it is in the set, and its abort marker takes it out. Control batches stay (the
     // messages stream filters them and needs them to advance offsets).
-    file: 'node_modules/@platformatic/kafka/dist/clients/consumer/consumer.js',
+    pkg: '@platformatic/kafka',
+    file: 'dist/clients/consumer/consumer.js',
     marker: 'streamproof-patch: aborted-transactions',
     from: `                if (partition.abortedTransactions.length) {
                     const abortedRanges = new Map();`,
@@ -42,24 +62,38 @@ const patches = [
 
 let failed = false;
 for (const p of patches) {
-  const path = join(root, p.file);
+  const name = `${p.pkg}/${p.file}`;
+  const path = resolveFile(p.pkg, p.file);
   let text;
   try {
-    text = readFileSync(path, 'utf8');
+    text = readFileSync(path ?? '', 'utf8');
   } catch {
-    console.error(`patch-deps: ${p.file} not found (dependencies not installed?)`);
+    if (strict) {
+      console.error(`patch-deps: ${name} not found (dependencies not installed?)`);
+      failed = true;
+    } else {
+      console.error(`patch-deps: ${name} not installed here; nothing to patch`);
+    }
+    continue;
+  }
+  const where = relative(root, path);
+  if (text.includes(p.marker)) {
+    if (checkOnly) console.error(`patch-deps: ${where}: ${p.marker} in place`);
+    continue;
+  }
+  if (checkOnly) {
+    console.error(`patch-deps: ${where} is not patched (${p.marker})`);
     failed = true;
     continue;
   }
-  if (text.includes(p.marker)) continue;
   if (!text.includes(p.from)) {
     console.error(
-      `patch-deps: ${p.file} does not contain the text this patch replaces; the dependency changed: review the patch`,
+      `patch-deps: ${where} does not contain the text this patch replaces; the dependency changed: review the patch`,
     );
     failed = true;
     continue;
   }
   writeFileSync(path, text.replace(p.from, p.to));
-  console.error(`patch-deps: patched ${p.file} (${p.marker})`);
+  console.error(`patch-deps: patched ${where} (${p.marker})`);
 }
 process.exit(failed ? 1 : 0);

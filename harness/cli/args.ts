@@ -7,7 +7,13 @@ import { StreamproofError } from '../util/errors.ts';
 
 export type Options = NonNullable<ParseArgsConfig['options']>;
 
-export function parse<T extends Options>(argv: string[], options: T, usage: string) {
+/** What `parse` returns (named, so the published declarations can state it). */
+export interface ParsedArgs {
+  values: Record<string, string | boolean | (string | boolean)[] | undefined>;
+  positionals: string[];
+}
+
+export function parse<T extends Options>(argv: string[], options: T, usage: string): ParsedArgs {
   try {
     return parseArgs({
       args: argv,

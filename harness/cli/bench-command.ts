@@ -21,6 +21,7 @@ import { benchGenerators } from '../../generators/bench.ts';
 import type { PipelineBench } from '../bench/pipeline.ts';
 import type { ProducerBench } from '../bench/producer.ts';
 import type { StartedStack } from '../stack/stack.ts';
+import { nodeArgs } from '../util/entry.ts';
 import { StreamproofError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 import { intFlag, parse } from './args.ts';
@@ -188,7 +189,7 @@ const checkers: BenchTarget = {
     const stdout = await new Promise<string>((resolve, reject) => {
       execFile(
         process.execPath,
-        ['--import', import.meta.resolve('tsx'), checkersScript, '--json'],
+        [...nodeArgs(checkersScript, import.meta.resolve('tsx')), '--json'],
         { maxBuffer: 16 << 20, timeout: 600_000 },
         // The script exits 1 when the 5M/s target is not met: that is a result, not a failure.
         (err, out, errOut) =>

@@ -386,6 +386,17 @@ export function validateReady(v: unknown, path: string): ReadyStrategy {
   return { tcp: tcp as string };
 }
 
+/**
+ * A scenario module. A `.ts`/`.mts` file goes through tsx's loader (scoped to this import): the compiled package
+ * runs on plain Node, which cannot load TypeScript (Node 20) or will not strip it under node_modules.
+ */
+async function importScenarioModule(abs: string): Promise<{ default?: unknown }> {
+  const url = pathToFileURL(abs).href;
+  if (!/\.m?ts$/.test(abs)) return import(url);
+  const { tsImport } = await import('tsx/esm/api');
+  return tsImport(url, import.meta.url);
+}
+
 /** Reads a `.json` or `.ts`/`.js` scenario file and validates it. */
 export async function loadScenario(file: string): Promise<{ scenario: Scenario; raw: unknown; file: string }> {
   const abs = resolve(file);
@@ -394,7 +405,7 @@ export async function loadScenario(file: string): Promise<{ scenario: Scenario; 
     if (abs.endsWith('.json')) {
       raw = JSON.parse(readFileSync(abs, 'utf8'));
     } else if (/\.(ts|mts|js|mjs)$/.test(abs)) {
-      raw = ((await import(pathToFileURL(abs).href)) as { default?: unknown }).default;
+      raw = (await importScenarioModule(abs)).default;
       if (raw === undefined)
         throw new StreamproofError(
           'INVALID_SCENARIO',

@@ -5,8 +5,11 @@
  * - `committed-offsets`: the SUT's consumer group (STREAMPROOF_GROUP_ID) has committed offsets. The drain is complete
  *   once every input partition is committed at its end and the output has been quiet for `quietMs`. A pipeline that
  *   is still recovering (a restarted Java consumer waits out the dead member's 45 s session) keeps the drain waiting.
- * - `quiet-output`: the group never committed (the pipeline keeps its offsets elsewhere, or not at all). Quiet output
- *   is then the only evidence, and the result says so.
+ *   A pipeline known to consume through that group (readiness saw the group own the input, or the drain sees it
+ *   with members) is judged by its commits even before its first one: Kafka Streams at-least-once commits every
+ *   30 s, so a kill can land before any commit, and the restarted instance waits out the dead member's session.
+ * - `quiet-output`: the group never committed and was never seen consuming (the pipeline keeps its offsets
+ *   elsewhere, or not at all). Quiet output is then the only evidence, and the result says so.
  * - Under the copy contract, the drain is also complete when nothing acked is missing from the output and the output
  *   is quiet (a pipeline that never commits its last offset is not waited for in vain).
  *
@@ -14,6 +17,7 @@
  * the pipeline committed past are lost, the others unseen (verdict unknown, with the lag and the setting to raise).
  */
 import { admin } from '../kafka/clients.ts';
+import { describeGroup } from '../kafka/groups.ts';
 import type { Progress } from '../util/progress.ts';
 import type { Decoder } from './observer.ts';
 import { type GroupProgress, groupProgress } from './offsets.ts';
@@ -51,6 +55,8 @@ export interface DrainOptions {
   timeoutMs: number;
   /** Copy contract: true when every acked event has been seen. */
   nothingMissing?: () => boolean;
+  /** The pipeline is known to consume through `group` (readiness saw the group own the input). */
+  groupConsumer?: boolean;
   progress: Progress;
   /** How often offsets are read; default 500 ms. */
   intervalMs?: number;
@@ -63,6 +69,8 @@ export async function drainPipeline(o: DrainOptions): Promise<DrainReport> {
   let last: GroupProgress | undefined;
   let errors = 0;
   let lastProgressAt = start;
+  let groupConsumer = o.groupConsumer ?? false;
+  let lastDescribe = 0;
   try {
     for (;;) {
       try {
@@ -70,22 +78,27 @@ export async function drainPipeline(o: DrainOptions): Promise<DrainReport> {
       } catch {
         errors++;
       }
+      if (!groupConsumer && (last?.committed.size ?? 0) === 0 && Date.now() - lastDescribe >= 2000) {
+        lastDescribe = Date.now();
+        const g = await describeGroup(o.bootstrap, o.group).catch(() => undefined);
+        groupConsumer = (g?.members.length ?? 0) > 0;
+      }
       const now = Date.now();
-      const commits = (last?.committed.size ?? 0) > 0;
+      const commits = (last?.committed.size ?? 0) > 0 || groupConsumer;
       const quietFor = now - Math.max(o.observer.lastRecordAt, start);
       const quiet = quietFor >= o.quietMs;
       const evidence: DrainEvidence = commits ? 'committed-offsets' : 'quiet-output';
-      const caughtUp = commits ? last!.caughtUp : true;
+      const caughtUp = commits ? (last?.caughtUp ?? false) && (last?.committed.size ?? 0) > 0 : true;
       if (quiet && (caughtUp || o.nothingMissing?.())) {
-        return report(o, start, true, caughtUp ? evidence : 'all-seen', last, errors);
+        return report(o, start, true, caughtUp ? evidence : 'all-seen', last, errors, groupConsumer);
       }
-      if (now >= deadline) return report(o, start, false, evidence, last, errors);
+      if (now >= deadline) return report(o, start, false, evidence, last, errors, groupConsumer);
       if (now - lastProgressAt >= 5000) {
         lastProgressAt = now;
         o.progress({
           phase: 'drain',
           message: commits
-            ? `draining: ${o.group} still has ${last!.lag} input record(s) to commit; output quiet for ${(quietFor / 1000).toFixed(0)} s (${((deadline - now) / 1000).toFixed(0)} s left)`
+            ? `draining: ${o.group} still has ${last?.lag ?? '?'} input record(s) to commit; output quiet for ${(quietFor / 1000).toFixed(0)} s (${((deadline - now) / 1000).toFixed(0)} s left)`
             : `draining: output quiet for ${(quietFor / 1000).toFixed(0)} s of ${o.quietMs / 1000} s (the group commits no offsets)`,
         });
       }
@@ -103,8 +116,9 @@ function report(
   evidence: DrainEvidence,
   last: GroupProgress | undefined,
   offsetErrors: number,
+  groupConsumer: boolean,
 ): DrainReport {
-  const commits = (last?.committed.size ?? 0) > 0;
+  const commits = (last?.committed.size ?? 0) > 0 || groupConsumer;
   const quiet = `${o.quietMs / 1000} s of quiet output`;
   const waitedFor =
     evidence === 'committed-offsets'
@@ -121,8 +135,8 @@ function report(
     waitedFor,
     quietMs: o.quietMs,
     timeoutMs: o.timeoutMs,
-    lagAtEnd: commits ? last!.lag : null,
-    ...(commits ? { committed: obj(last!.committed) } : {}),
+    lagAtEnd: commits ? (last?.lag ?? null) : null,
+    ...(commits && last ? { committed: obj(last.committed) } : {}),
     ...(last ? { end: obj(last.end) } : {}),
     offsetErrors,
   };

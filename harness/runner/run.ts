@@ -280,12 +280,14 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       quietMs: sc.drain.quietMs,
       timeoutMs: sc.drain.timeoutMs,
       ...(collector ? {} : { nothingMissing: () => listMissing(history).size === 0 }),
+      groupConsumer: sc.sut.ready === 'group',
       progress,
     });
+    const committed = drained.committed ?? {};
     const consumed =
-      drained.complete || collector || !drained.committed
+      drained.complete || collector || Object.keys(committed).length === 0
         ? []
-        : await consumedPast(stack.bootstrap, input, drained.committed, listMissing(history), decodeEvent);
+        : await consumedPast(stack.bootstrap, input, committed, listMissing(history), decodeEvent);
     history.record({ kind: 'drain', time: Date.now(), complete: drained.complete, consumed });
     if (!drained.complete) notes.push(drainNote(drained, sc));
     else if (drained.evidence === 'quiet-output') notes.push(`drain: relied on ${drained.waitedFor}`);

@@ -16,11 +16,11 @@
  * At the deadline the drain is incomplete. Missing events are then split by `consumedPast`: those whose input record
  * the pipeline committed past are lost, the others unseen (verdict unknown, with the lag and the setting to raise).
  */
-import { admin } from '../kafka/clients.ts';
+import type { Bootstrap } from '../kafka/clients.ts';
 import { describeGroup } from '../kafka/groups.ts';
 import type { Progress } from '../util/progress.ts';
 import type { Decoder } from './observer.ts';
-import { type GroupProgress, groupProgress } from './offsets.ts';
+import { type GroupProgress, groupProgress, ResilientAdmin } from './offsets.ts';
 import { readTopic } from './read-topic.ts';
 
 export type DrainEvidence = 'committed-offsets' | 'quiet-output' | 'all-seen';
@@ -46,7 +46,7 @@ export interface DrainReport {
 }
 
 export interface DrainOptions {
-  bootstrap: string;
+  bootstrap: Bootstrap;
   group: string;
   topic: string;
   partitions: number;
@@ -63,7 +63,7 @@ export interface DrainOptions {
 }
 
 export async function drainPipeline(o: DrainOptions): Promise<DrainReport> {
-  const a = admin(o.bootstrap, 'streamproof-drain');
+  const admin = new ResilientAdmin(o.bootstrap, 'streamproof-drain');
   const start = Date.now();
   const deadline = start + o.timeoutMs;
   let last: GroupProgress | undefined;
@@ -74,7 +74,7 @@ export async function drainPipeline(o: DrainOptions): Promise<DrainReport> {
   try {
     for (;;) {
       try {
-        last = await groupProgress(a, o.group, o.topic, o.partitions);
+        last = await admin.use((a) => groupProgress(a, o.group, o.topic, o.partitions));
       } catch {
         errors++;
       }
@@ -105,7 +105,7 @@ export async function drainPipeline(o: DrainOptions): Promise<DrainReport> {
       await new Promise((r) => setTimeout(r, Math.min(o.intervalMs ?? 500, Math.max(1, deadline - now))));
     }
   } finally {
-    await a.close().catch(() => undefined);
+    await admin.close();
   }
 }
 

@@ -16,8 +16,8 @@
  * the runner falls back to `lagFromSeries`: cumulative acked minus cumulative observed records per second, i.e.
  * "records acked but not yet seen in output", labelled as such.
  */
-import { Admin } from '@platformatic/kafka';
-import { type Bootstrap, bootstrapList, clusterBootstrap, rotate } from '../kafka/clients.ts';
+import type { Bootstrap } from '../kafka/clients.ts';
+import { groupProgress, ResilientAdmin } from './offsets.ts';
 
 export interface LagPoint {
   /** Epoch second of the sample. */
@@ -66,67 +66,18 @@ export function startLagSampler(opts: {
   /** Request timeout of the sampler's client (default 3000 ms). */
   requestTimeoutMs?: number;
 }): LagSampler {
-  const requestTimeoutMs = opts.requestTimeoutMs ?? 3000;
-  let bootstrap = bootstrapList(opts.bootstrap);
-  let generation = 0;
-  const newAdmin = () =>
-    new Admin({
-      clientId: 'streamproof-lag',
-      bootstrapBrokers: rotate(bootstrap, generation),
-      retries: 1,
-      retryDelay: 200,
-      timeout: requestTimeoutMs,
-      connectTimeout: Math.min(requestTimeoutMs, 3000),
-    });
-  let a: Admin | undefined;
-  const closing: Promise<unknown>[] = [];
+  const admin = new ResilientAdmin(opts.bootstrap, 'streamproof-lag', opts.requestTimeoutMs ?? 3000);
   const series: LagPoint[] = [];
   const errors: string[] = [];
   let skipped = 0;
   let sawCommit = false;
-  let failuresInARow = 0;
-  let reconnects = 0;
   let inFlight: Promise<void> | undefined;
-  const partitions = Array.from({ length: opts.partitions }, (_, i) => i);
 
   const sampleOnce = async (): Promise<void> => {
-    if (a === undefined) {
-      bootstrap = await clusterBootstrap(bootstrap, 'streamproof-lag');
-      a = newAdmin();
-    }
     const time = Date.now();
-    // Admin.listConsumerGroupOffsets (@platformatic/kafka 1.35) throws outside any callback, crashing the process, when
-    // the group's coordinator is a broker missing from its cached metadata (one just restarted). So: fresh metadata,
-    // the coordinator looked up first, and the sample skipped (counted) while it is not in the metadata yet.
-    const md = await a.metadata({ topics: [], forceUpdate: true });
-    const coordinators = await a.findCoordinator({ keyType: 0, keys: [opts.group] });
-    const missing = coordinators.find((c) => !md.brokers.has(c.nodeId));
-    if (missing !== undefined) {
-      throw new Error(`the coordinator of group ${opts.group} (broker ${missing.nodeId}) is not in the metadata yet`);
-    }
-    const [latest, committed] = await Promise.all([
-      a.listOffsets({
-        topics: [{ name: opts.topic, partitions: partitions.map((p) => ({ partitionIndex: p, timestamp: -1n })) }],
-      }),
-      a.listConsumerGroupOffsets({
-        groups: [{ groupId: opts.group, topics: [{ name: opts.topic, partitionIndexes: partitions }] }],
-      }),
-    ]);
-    const end = new Map<number, bigint>();
-    for (const t of latest) for (const p of t.partitions) end.set(p.partitionIndex, p.offset);
-    const done = new Map<number, bigint>();
-    for (const g of committed) {
-      for (const t of g.topics) {
-        for (const p of t.partitions) if (p.committedOffset >= 0n) done.set(p.partitionIndex, p.committedOffset);
-      }
-    }
-    if (done.size > 0) sawCommit = true;
-    let lag = 0n;
-    for (const p of partitions) {
-      const d = (end.get(p) ?? 0n) - (done.get(p) ?? 0n);
-      if (d > 0n) lag += d;
-    }
-    series.push({ second: Math.floor(time / 1000), lag: Number(lag) });
+    const p = await admin.use((a) => groupProgress(a, opts.group, opts.topic, opts.partitions));
+    if (p.committed.size > 0) sawCommit = true;
+    series.push({ second: Math.floor(time / 1000), lag: p.lag });
   };
 
   const tick = () => {
@@ -135,22 +86,9 @@ export function startLagSampler(opts: {
       return;
     }
     inFlight = sampleOnce()
-      .then(() => {
-        failuresInARow = 0;
-      })
       .catch((err: unknown) => {
         skipped++;
         if (errors.length < 5) errors.push(describe(err));
-        failuresInARow++;
-        // A leader moved or a broker went away: ask for fresh metadata; twice in a row, a fresh client.
-        a?.clearMetadata();
-        if (failuresInARow >= 2 && a !== undefined) {
-          closing.push(a.close().catch(() => undefined));
-          generation++;
-          reconnects++;
-          failuresInARow = 0;
-          a = newAdmin();
-        }
       })
       .finally(() => {
         inFlight = undefined;
@@ -163,9 +101,7 @@ export function startLagSampler(opts: {
     async stop() {
       clearInterval(timer);
       await inFlight;
-      // Not closeNow(): Admin.close takes a callback, not a force flag.
-      await a?.close().catch(() => undefined);
-      await Promise.all(closing);
+      await admin.close();
       return {
         group: opts.group,
         topic: opts.topic,
@@ -173,7 +109,7 @@ export function startLagSampler(opts: {
         series: dedupeSeconds(series),
         skipped,
         errors,
-        reconnects,
+        reconnects: admin.reconnects,
       };
     },
   };

@@ -406,6 +406,11 @@ export async function loadScenario(file: string): Promise<{ scenario: Scenario; 
       raw = JSON.parse(readFileSync(abs, 'utf8'));
     } else if (/\.(ts|mts|js|mjs)$/.test(abs)) {
       raw = (await importScenarioModule(abs)).default;
+      // A .ts file outside a `"type": "module"` package is loaded as CommonJS: its default export is then one level
+      // down (module.exports.default, marked __esModule).
+      if (raw !== null && typeof raw === 'object' && (raw as { __esModule?: unknown }).__esModule === true) {
+        raw = (raw as { default?: unknown }).default;
+      }
       if (raw === undefined)
         throw new StreamproofError(
           'INVALID_SCENARIO',

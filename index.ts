@@ -20,6 +20,7 @@ export {
   run,
   type ScenarioLike,
 } from './harness/api.ts';
+export type { Certification, CertifyOutcome, Tolerances } from './harness/certify/index.ts';
 // Checkers.
 export {
   ANOMALIES,
@@ -93,8 +94,6 @@ export {
 } from './harness/stack/stack.ts';
 export { type ErrorCode, exitCodeFor, StreamproofError } from './harness/util/errors.ts';
 export { jsonProgress, type Progress, type ProgressEvent, silent, textProgress } from './harness/util/progress.ts';
-export type { Certification, CertifyOutcome } from './reports/certify.ts';
-export type { Tolerances } from './reports/compare.ts';
 // Reporters.
 export {
   htmlReport,

@@ -5,9 +5,8 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Baseline, CertifyOutcome } from '../reports/certify.ts';
-import type { Tolerances } from '../reports/compare.ts';
 import type { ReportFormat } from '../reports/render.ts';
+import type { Baseline, CertifyOutcome, Tolerances } from './certify/index.ts';
 import type { RunResult } from './runner/result.ts';
 import type { RunHooks } from './runner/run.ts';
 import type { Scenario, ScenarioInput } from './runner/scenario.ts';
@@ -92,6 +91,7 @@ export async function resolveScenario(
 export async function run(scenario: ScenarioLike, options: RunApiOptions = {}): Promise<RunResult> {
   const { scenario: sc, file } = await resolveScenario(scenario, options.sut);
   const { runScenario } = await import('./runner/run.ts');
+  const { writeRunReports } = await import('../reports/run-reports.ts');
   let stack: StartedStack | undefined;
   if (options.stack === 'running') {
     const { attachStack } = await import('./stack/attach.ts');
@@ -111,6 +111,7 @@ export async function run(scenario: ScenarioLike, options: RunApiOptions = {}): 
     ...(file !== undefined ? { scenarioFile: file } : {}),
     ...(options.seed !== undefined ? { seed: options.seed } : {}),
     outDir: options.outDir ?? join('out', `${sc.name}-${timestamp()}`),
+    writeReports: writeRunReports,
     progress: progressOf(options.progress),
     ...(stack ? { stack } : {}),
     replayBase,
@@ -141,8 +142,13 @@ export interface CertifyApiOptions {
 /** `streamproof certify` as a function: every scenario of a suite, one certification, regressions vs a baseline. */
 export async function certify(options: CertifyApiOptions = {}): Promise<CertifyOutcome> {
   const { existsSync } = await import('node:fs');
-  const { loadSuite, loadBaseline, certify: certifySuite } = await import('../reports/certify.ts');
-  const { DEFAULT_TOLERANCES, resolveTolerances } = await import('../reports/compare.ts');
+  const {
+    loadSuite,
+    loadBaseline,
+    certify: certifySuite,
+    DEFAULT_TOLERANCES,
+    resolveTolerances,
+  } = await import('./certify/index.ts');
   const suiteDir =
     options.suite ??
     (existsSync('scenarios/certify') ? 'scenarios/certify' : join(import.meta.dirname, '..', 'scenarios', 'certify'));

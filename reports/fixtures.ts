@@ -1,8 +1,10 @@
 /**
  * Stored real results for the reporters' tests (test/fixtures/results, written by `streamproof run`), one per
- * verdict, plus a helper to derive hostile variants. Test support only; no reporter imports it.
+ * verdict, plus a helper to derive hostile variants, and a comparable result of the reference pipeline's shape for
+ * the baseline comparison's tests. Test support only; no reporter imports it.
  */
 import { fileURLToPath } from 'node:url';
+import type { ComparableResult } from '../harness/certify/compare.ts';
 import type { RunResult } from '../harness/runner/result.ts';
 import { loadResult } from './input.ts';
 
@@ -35,4 +37,68 @@ export function hasControlChars(s: string): boolean {
     if (c < 32 && c !== 9 && c !== 10 && c !== 13) return true;
   }
   return false;
+}
+
+/** What a test of the comparison overrides in `comparableResult`. */
+export type ComparableOverrides = {
+  name?: string;
+  verdict?: ComparableResult['verdict'];
+  seed?: number;
+  counts?: Partial<ComparableResult['counts']>;
+  checkers?: Record<string, boolean | 'unknown'>;
+  p50?: number | null;
+  p95?: number | null;
+  p99?: number | null;
+  series?: { acked: number; observed: number }[];
+  acked?: number | null;
+  observed?: number | null;
+};
+
+/** A passing result of the reference pipeline's shape; `o` overrides what a test is about. */
+export function comparableResult(o: ComparableOverrides = {}): ComparableResult {
+  const checkers = o.checkers ?? { attribution: true, order: true, schema: true, latency: true, slo: true };
+  return {
+    name: o.name ?? 'steady',
+    verdict: o.verdict ?? 'pass',
+    seed: o.seed ?? 11,
+    counts: {
+      offered: 3000,
+      acked: 3000,
+      failed: 0,
+      unknown: 0,
+      observed: 7000,
+      lost: 0,
+      duplicated: 0,
+      unexpected: 0,
+      reordered: 0,
+      undecodable: 0,
+      unknownSeen: 0,
+      unknownNotSeen: 0,
+      ...o.counts,
+    },
+    checkers: Object.fromEntries(
+      Object.entries(checkers).map(([k, v]) => [k, { valid: v, anomalyTypes: v === false ? ['duplicated'] : [] }]),
+    ),
+    latency: {
+      e2e: {
+        count: 100,
+        minMs: 10,
+        meanMs: 200,
+        p50Ms: o.p50 === undefined ? 150 : o.p50,
+        p95Ms: o.p95 === undefined ? 400 : o.p95,
+        p99Ms: o.p99 === undefined ? 600 : o.p99,
+        p999Ms: 700,
+        maxMs: 800,
+      } as NonNullable<ComparableResult['latency']['e2e']>,
+      ack: null,
+      series: o.series ?? [],
+      recovery: [],
+    },
+    throughput: {
+      seconds: 10,
+      offeredPerSec: 300,
+      ackedPerSec: o.acked === undefined ? 300 : o.acked,
+      observedPerSec: o.observed === undefined ? 700 : o.observed,
+    },
+  };
 }

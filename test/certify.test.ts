@@ -19,11 +19,17 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Certification,
+  certify,
+  DEFAULT_TOLERANCES,
+  loadBaseline,
+  loadSuite,
+  resolveTolerances,
+} from '../harness/certify/index.ts';
 import { certifyCommand } from '../harness/cli/certify-command.ts';
 import { attachStack } from '../harness/stack/attach.ts';
 import { exitCodeFor, type StreamproofError } from '../harness/util/errors.ts';
-import { type Certification, certify, loadBaseline, loadSuite } from '../reports/certify.ts';
-import { DEFAULT_TOLERANCES, resolveTolerances } from '../reports/compare.ts';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'streamproof.js');

@@ -82,8 +82,10 @@ export const certifyCommand: Command = {
         `--suite: ${suiteDir}: no such directory (a suite is a directory of scenarios)`,
       );
     }
-    const { loadSuite, loadBaseline, certify, certificationText } = await import('../../reports/certify.ts');
-    const { DEFAULT_TOLERANCES, resolveTolerances } = await import('../../reports/compare.ts');
+    const { loadSuite, loadBaseline, certify, DEFAULT_TOLERANCES, resolveTolerances } = await import(
+      '../certify/index.ts'
+    );
+    const { certificationText } = await import('../../reports/certify.ts');
     const suite = await loadSuite(suiteDir);
     const tolerances = resolveTolerances(
       {
@@ -98,7 +100,7 @@ export const certifyCommand: Command = {
     const outDir =
       (values.out as string | undefined) ?? join('out', `certify-${new Date().toISOString().replace(/[:.]/g, '-')}`);
     const baselineDir = values.baseline as string | undefined;
-    let baseline: import('../../reports/certify.ts').Baseline | undefined;
+    let baseline: import('../certify/index.ts').Baseline | undefined;
     if (baselineDir !== undefined) {
       if (!existsSync(baselineDir) || !statSync(baselineDir).isDirectory()) {
         throw new StreamproofError(

@@ -36,6 +36,7 @@ export const runCommand: Command = {
     const { loadScenario, validateScenario } = await import('../runner/scenario.ts');
     const { runScenario } = await import('../runner/run.ts');
     const { summaryText } = await import('../runner/result.ts');
+    const { writeRunReports } = await import('../../reports/run-reports.ts');
     const loaded = await loadScenario(file);
     const raw = structuredClone(loaded.raw) as { sut: { command?: string; contract?: string } };
     if (values.sut !== undefined) raw.sut = { ...raw.sut, command: values.sut as string };
@@ -104,6 +105,7 @@ export const runCommand: Command = {
       progress: out.progress,
       replayBase,
       stack,
+      writeReports: writeRunReports,
       ...(ctx?.hooks ? { hooks: ctx.hooks } : {}),
       ...(workers === undefined ? {} : { workers }),
       ...(spawnWorkers === undefined ? {} : { spawnWorkers }),

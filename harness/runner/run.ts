@@ -11,10 +11,8 @@
  * 3), and result.json says the phase it happened in, the error and where the logs are. Exit 1 is only ever a
  * checker's finding.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { EVENT_SCHEMAS } from '../../generators/schemas.ts';
-import { writeRunReports } from '../../reports/run-reports.ts';
 import {
   attribution,
   type ComposedResult,
@@ -29,16 +27,10 @@ import {
 import { type FaultContext, healAll, type ProcessTarget, runSchedule, stackFaultContext } from '../faults/index.ts';
 import { History, saveHistory } from '../history/index.ts';
 import { ensureTopic } from '../kafka/clients.ts';
-import { startHttpLoad } from '../load/http.ts';
-import { startLoad } from '../load/index.ts';
-import { RegistryClient } from '../registry/client.ts';
-import { alive } from '../stack/process.ts';
 import { type StartedStack, startStack } from '../stack/stack.ts';
 import { versions } from '../stack/versions.ts';
 import { captureCrashes } from '../util/crash.ts';
-import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
-import { coordinateLoad } from '../workers/coordinator.ts';
 import { AttributionCollector } from './attribution-contract.ts';
 import { consumedPast, type DrainReport, drainPipeline } from './drain.ts';
 import { type LagSampler, type LagSamples, lagResult, startLagSampler } from './lag.ts';
@@ -46,7 +38,9 @@ import { eventDecoder, type Observer, startObserver } from './observer.ts';
 import { waitReady } from './ready.ts';
 import { startReferenceSut } from './reference-sut.ts';
 import { buildResult, type RunError, type RunResult } from './result.ts';
+import { assertStackAlive, drainNote, inPhase, listMissing, replayCommand, runError } from './run-support.ts';
 import type { Scenario } from './scenario.ts';
+import { describeStages, registerSchemas, startScenarioLoad } from './scenario-load.ts';
 import { type StartedSut, startSut } from './sut.ts';
 
 /** The phases of a run, in order (with `sut.start: "after-load"` the load comes before the SUT). */
@@ -85,13 +79,12 @@ export interface RunOptions {
   /** How many of them this process starts locally (default all; the rest join with `streamproof worker`). */
   spawnWorkers?: number;
   hooks?: RunHooks;
-}
-
-/** An error with the phase it escaped from (the phase variable may have moved on: load and faults overlap). */
-function inPhase(phase: RunPhase): (err: unknown) => never {
-  return (err) => {
-    throw Object.assign(err instanceof Error ? err : new Error(String(err)), { runPhase: phase });
-  };
+  /**
+   * Writes the run's reports (the CLI's: report.html and report.md beside result.json), as the run's `reports` phase:
+   * it may drop a file from `result.files` and add a note; a throw makes the verdict unknown (exit 3) in phase
+   * `reports`. Without it, the run writes no reports (result.json, the history and the anomalies all the same).
+   */
+  writeReports?: (result: RunResult) => void | Promise<void>;
 }
 
 export async function runScenario(opts: RunOptions): Promise<RunResult> {
@@ -217,7 +210,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       phase: 'run',
       message: `load: ${describeStages(sc)} for ${sc.load.durationMs / 1000} s, ${sc.faults.length} fault(s)${afterLoad ? ' (the SUT starts after it)' : ''}`,
     });
-    const load = startTheLoad(sc, opts, {
+    const load = startScenarioLoad(sc, {
+      workers: opts.workers,
+      spawnWorkers: opts.spawnWorkers,
       stack: theStack,
       sutUrl: sut?.collectorUrl,
       input,
@@ -378,7 +373,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     let result = make();
     try {
       await enter('reports');
-      writeRunReports(outDir, result);
+      await opts.writeReports?.(result);
     } catch (err) {
       harnessError ??= runError(err, 'reports', outDir, sut);
       result = make();
@@ -386,180 +381,4 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     writeFileSync(join(outDir, 'result.json'), `${JSON.stringify(result, null, 2)}\n`);
     return result;
   }
-}
-
-/** Registers the scenario's event schema (Avro), and the collector's latest one for HTTP load. */
-async function registerSchemas(
-  sc: Scenario,
-  stack: StartedStack,
-  input: string,
-): Promise<{ schemaId: number; versionOf: Map<number, 1 | 2 | 3> }> {
-  const versionOf = new Map<number, 1 | 2 | 3>();
-  if (sc.events.format !== 'avro') return { schemaId: 0, versionOf };
-  if (!stack.registryUrl)
-    throw new StreamproofError('USAGE', 'events.format "avro" needs the schema registry (stack.registry: true)');
-  const reg = new RegistryClient(stack.registryUrl);
-  const schemaId = await reg.register(`${input}-value`, EVENT_SCHEMAS[sc.events.schemaVersion]);
-  versionOf.set(schemaId, sc.events.schemaVersion);
-  // HTTP load: the collector encodes every event with the latest schema, whatever version its body had.
-  if (sc.load.http && sc.events.schemaVersion !== 3)
-    versionOf.set(await reg.register(`${input}-value`, EVENT_SCHEMAS[3]), 3);
-  return { schemaId, versionOf };
-}
-
-/**
- * The load for the scenario: over HTTP to the collector, split over worker processes, or one process. The harness's
- * load stands for the event sources: it writes on the direct path, so a fault on the SUT's connections
- * (sut->kafka) hits the pipeline, not the traffic offered to it.
- */
-function startTheLoad(
-  sc: Scenario,
-  opts: RunOptions,
-  x: {
-    stack: StartedStack;
-    sutUrl: string | undefined;
-    input: string;
-    runId: string;
-    seed: number;
-    schemaId: number;
-    history: History;
-    outDir: string;
-    progress: Progress;
-    signal: AbortSignal;
-  },
-) {
-  const stages = sc.load.stages.map((s) => ({ duration: s.durationMs, rate: s.from, endRate: s.to }));
-  const generator = {
-    seed: x.seed,
-    users: sc.events.users,
-    format: sc.events.format,
-    schemaId: x.schemaId,
-    schemaVersion: sc.events.schemaVersion,
-  };
-  const workers = opts.workers ?? sc.load.workers;
-  const http = sc.load.http;
-  if (http) {
-    return startHttpLoad({
-      url: http.target ?? `${x.sutUrl}/v1/events`,
-      history: x.history,
-      stages,
-      generator: { seed: x.seed, users: sc.events.users, schemaVersion: sc.events.schemaVersion },
-      batch: http.batch,
-      connections: http.connections,
-      ...(http.token === undefined ? {} : { token: http.token }),
-      timeoutMs: sc.load.acksTimeoutMs,
-      progress: x.progress,
-      signal: x.signal,
-    });
-  }
-  if (workers > 1) {
-    // Each worker offers its slice (p % workers) and reports its History through the control topic; the
-    // coordinator merges them into `history`, event for event what one process would have offered.
-    return coordinateLoad({
-      bootstrap: x.stack.bootstrap,
-      runId: x.runId,
-      topic: x.input,
-      partitions: sc.stack.partitions,
-      workers,
-      load: {
-        stages,
-        producers: sc.load.producers,
-        acksTimeoutMs: sc.load.acksTimeoutMs,
-        client: sc.load.client,
-        maxInFlightRequests: sc.load.inFlightRequests,
-      },
-      generator,
-      history: x.history,
-      ...(opts.spawnWorkers === undefined ? {} : { spawn: opts.spawnWorkers }),
-      workerTimeoutMs: sc.load.workerTimeoutMs,
-      replicas: sc.stack.replicationFactor,
-      logDir: join(x.outDir, 'workers'),
-      progress: x.progress,
-    });
-  }
-  return startLoad({
-    bootstrap: x.stack.bootstrap,
-    topic: x.input,
-    history: x.history,
-    stages,
-    producers: sc.load.producers,
-    acksTimeoutMs: sc.load.acksTimeoutMs,
-    client: sc.load.client,
-    maxInFlightRequests: sc.load.inFlightRequests,
-    generator,
-    progress: x.progress,
-    signal: x.signal,
-  });
-}
-
-/**
- * The stack itself must have survived: a dead Toxiproxy took every SUT connection with it, a dead broker is not a
- * fault we injected. Either way the run says nothing about the pipeline: verdict unknown.
- */
-function assertStackAlive(stack: StartedStack): void {
-  const st = stack.status();
-  if (!alive(st.toxiproxy.pid)) {
-    throw new StreamproofError(
-      'STACK_START_FAILED',
-      `toxiproxy (pid ${st.toxiproxy.pid}) died during the run; see ${join(st.dir, 'toxiproxy.log')}`,
-    );
-  }
-  const deadBrokers = st.kafka.brokers.filter((b) => !b.running);
-  if (deadBrokers.length) {
-    throw new StreamproofError(
-      'STACK_START_FAILED',
-      `broker(s) ${deadBrokers.map((b) => b.id).join(', ')} died during the run; see ${deadBrokers[0]!.log}`,
-    );
-  }
-}
-
-/** Acked events not (yet) seen in the output (copy contract). */
-function listMissing(history: History): Set<string> {
-  const l = listExactlyOnceAnomalies(history);
-  return new Set([...l.lost, ...l.unseen]);
-}
-
-/** What an incomplete drain means for the verdict, and the setting to change. */
-function drainNote(d: DrainReport, sc: Scenario): string {
-  const waited = `${(d.waitedMs / 1000).toFixed(1)} s`;
-  const lag =
-    d.lagAtEnd === null
-      ? 'the pipeline commits no offsets to its group'
-      : `the pipeline's consumer group still had ${d.lagAtEnd} input record(s) to commit`;
-  return `drain: incomplete after ${waited} (drain.timeout ${sc.drain.timeoutMs / 1000} s): ${lag}. Missing records it had not committed past are unseen, not lost; raise drain.timeout (e.g. "${Math.ceil((sc.drain.timeoutMs * 2) / 1000)}s") if the pipeline recovers slowly`;
-}
-
-/** The error of a failed run: code, message, the phase it happened in, and where the logs are. */
-function runError(err: unknown, phase: RunPhase, outDir: string, sut: StartedSut | undefined): RunError {
-  const runPhase = (err as { runPhase?: RunPhase } | null)?.runPhase ?? phase;
-  const e =
-    err instanceof StreamproofError
-      ? err
-      : new StreamproofError('INTERNAL', `the run failed: ${(err as Error)?.stack ?? err}`);
-  return {
-    code: e.code,
-    message: e.message,
-    phase: runPhase,
-    logs: {
-      dir: outDir,
-      sut: (sut?.instances ?? []).map((i) => ({ name: i.name, file: i.logFile, tail: tail(i.logFile, 20) })),
-    },
-  };
-}
-
-function tail(file: string, lines: number): string[] {
-  try {
-    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines);
-  } catch {
-    return [];
-  }
-}
-
-function describeStages(sc: Scenario): string {
-  return sc.load.stages.map((s) => (s.from === s.to ? `${s.from}/s` : `${s.from}->${s.to}/s`)).join(', ');
-}
-
-function replayCommand(opts: RunOptions, seed: number): string {
-  const base = opts.replayBase ?? `streamproof run ${opts.scenarioFile ?? `<scenario ${opts.scenario.name}>`}`;
-  return `${base} --seed ${seed}`;
 }

@@ -22,8 +22,13 @@
  * With per-instance ids a new owner could not fence the old owner of one partition without fencing all of it.
  *
  * Failure handling is crash-only per partition: any failed batch aborts, drops p's producer and state, and p is taken
- * over again (fence, restore) from scratch on the next tick, as if it had just been assigned. A consumer stream that
- * dies exits the process (code 1): restart it and recovery is the same path.
+ * over again (fence, restore) from scratch on the next tick, as if it had just been assigned. The consumer is crash-only
+ * per *session*: when its stream fails (the client gives up on a broker that is down, a coordinator that moved) the
+ * session ends: every owned partition is dropped (producers closed), the consumer closed (leaving the group), and a
+ * new session starts with fresh clients, bootstrapped on every broker of the cluster (the list rotated, so a dead
+ * first broker does not hold it), from the group's committed offsets. It is the same path as a process restart,
+ * without the process exiting: a broker killed or a rolling restart is ridden through, and exactly-once holds for the
+ * same reasons (the new owner of p fences the old producer of p before it reads anything).
  */
 import { randomUUID } from 'node:crypto';
 import { Consumer, type Message, Producer } from '@platformatic/kafka';
@@ -33,11 +38,14 @@ import { startStatusServer } from '../common/http.ts';
 import {
   bufferMessages,
   chunkBySize,
+  discoverBootstrap,
   ensureTopics,
   errorText,
+  guarded,
   headers,
   headerValue,
   isFencingError,
+  rotate,
 } from '../common/kafka.ts';
 import { pause, within } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
@@ -152,19 +160,12 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
   }
 
   const decoder = new EventDecoder(cfg.registryUrl ? new SchemaRegistryClient(cfg.registryUrl) : undefined);
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-    clientId: `streamproof-attributor-${cfg.instance}`,
-    groupId: cfg.groupId,
-    bootstrapBrokers: cfg.bootstrap,
-    sessionTimeout: 10_000,
-    rebalanceTimeout: 30_000,
-    heartbeatInterval: 1_000,
-    timeout: 30_000,
-    retries: 20,
-    retryDelay: 500,
-    maxWaitTime: Math.max(10, cfg.batchMs),
-    isolationLevel: 1,
-  });
+  // Every broker, so a session (and each producer) can start while the configured bootstrap broker is down.
+  let bootstrap = await discoverBootstrap(cfg.bootstrap, `streamproof-attributor-${cfg.instance}-bootstrap`);
+  const sessionsTotal = metrics.counter(
+    'attributor_sessions_total',
+    'Consumer sessions started (a new one after a failed one)',
+  );
 
   const owned = new Map<number, Owned>();
   // TEST-ONLY (injectDuplicateEvery): attribution records staged per partition.
@@ -181,8 +182,6 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     if (h) h.push(...msgs);
     else held.set(p, [...msgs]);
   };
-  let assigned: number[] | null = null;
-  let assignmentChanged = false;
   const notBefore = new Map<number, number>();
   /**
    * Partitions we were fenced on: someone else took them over, so the group moved them and will tell us. Taking them
@@ -190,45 +189,112 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
    */
   const fenced = new Map<number, { generation: number; until: number }>();
   let generation = -1;
-  consumer.on('consumer:group:join', (p) => {
-    generation = p.generationId ?? consumer.generationId;
-    assigned = (p.assignments ?? []).filter((a) => a.topic === cfg.inputTopic).flatMap((a) => a.partitions);
-    assignmentChanged = true;
-    log('assignment', { generation: p.generationId, partitions: assigned });
-  });
 
-  const stream = await consumer.consume({
-    topics: [cfg.inputTopic],
-    mode: 'committed',
-    fallbackMode: 'earliest',
-    autocommit: false,
-    isolationLevel: 1,
-    maxWaitTime: Math.max(10, cfg.batchMs),
-  });
-  const incoming = bufferMessages<Msg>(stream, cfg.batchMax * 4, (err) => {
-    log('consumer stream failed; exiting for a restart', errorFields(err));
-    process.exit(1);
-  });
+  /**
+   * One consumer session: the group member, its stream and what it delivered. `failed` is set when the stream dies;
+   * the loop then ends the session (closeSession) and opens a new one.
+   */
+  interface Session {
+    n: number;
+    consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+    stream: Awaited<ReturnType<Consumer<Buffer, Buffer, Buffer, Buffer>['consume']>>;
+    incoming: ReturnType<typeof bufferMessages<Msg>>;
+    assigned: number[] | null;
+    assignmentChanged: boolean;
+    failed: unknown;
+  }
+  let sessions = 0;
+  let session: Session | undefined;
+
+  const openSession = async (): Promise<Session> => {
+    const n = ++sessions;
+    bootstrap = [
+      ...new Set([
+        ...bootstrap,
+        ...(await discoverBootstrap(rotate(bootstrap, n), `streamproof-attributor-${cfg.instance}-bootstrap`)),
+      ]),
+    ];
+    const consumer = guarded(
+      new Consumer<Buffer, Buffer, Buffer, Buffer>({
+        clientId: `streamproof-attributor-${cfg.instance}`,
+        groupId: cfg.groupId,
+        bootstrapBrokers: rotate(bootstrap, n),
+        sessionTimeout: 10_000,
+        rebalanceTimeout: 30_000,
+        heartbeatInterval: 1_000,
+        timeout: 30_000,
+        retries: 20,
+        retryDelay: 500,
+        maxWaitTime: Math.max(10, cfg.batchMs),
+        isolationLevel: 1,
+      }),
+    );
+    const s = { n, consumer, assigned: null, assignmentChanged: false, failed: undefined } as unknown as Session;
+    consumer.on('consumer:group:join', (p) => {
+      if (session !== s && session !== undefined) return;
+      generation = p.generationId ?? consumer.generationId;
+      s.assigned = (p.assignments ?? []).filter((a) => a.topic === cfg.inputTopic).flatMap((a) => a.partitions);
+      s.assignmentChanged = true;
+      log('assignment', { session: n, generation: p.generationId, partitions: s.assigned });
+    });
+    try {
+      s.stream = await within(
+        consumer.consume({
+          topics: [cfg.inputTopic],
+          mode: 'committed',
+          fallbackMode: 'earliest',
+          autocommit: false,
+          isolationLevel: 1,
+          maxWaitTime: Math.max(10, cfg.batchMs),
+        }),
+        cfg.txTimeoutMs * 2,
+        'joining the group',
+      );
+    } catch (err) {
+      await closeQuietly(consumer);
+      throw err;
+    }
+    s.incoming = bufferMessages<Msg>(s.stream, cfg.batchMax * 4, (err) => {
+      if (s.failed !== undefined) return;
+      s.failed = err ?? new Error('consumer stream failed');
+      log('consumer stream failed; the session ends and a new one starts', { session: n, ...errorFields(err) });
+    });
+    sessionsTotal.inc();
+    return s;
+  };
+
+  /** Ends a session: every owned partition dropped (its next owner, maybe us, fences and restores), the consumer closed. */
+  const closeSession = async (s: Session, why: string) => {
+    for (const p of [...owned.keys()]) await drop(p, why);
+    // The next session's stream starts again from the committed offsets: what this one delivered is not needed.
+    held.clear();
+    owned_.set(0);
+    await within(s.stream.close(), 5_000, 'closing the stream').catch(() => {});
+    // A graceful close leaves the group (the next member is assigned at once); a dead coordinator cannot hold it.
+    await within(s.consumer.close(), 5_000, 'leaving the group').catch(() => closeQuietly(s.consumer));
+  };
 
   const newProducer = (p: number) =>
-    new Producer({
-      clientId: `streamproof-attributor-${cfg.instance}-p${p}`,
-      bootstrapBrokers: cfg.bootstrap,
-      transactionalId: `${cfg.transactionalId}-p${p}`,
-      // InitProducerId as a *new* producer (-1/-1). The client's default (0/0) reads to the broker as "producer 0,
-      // epoch 0 bumping itself", which a coordinator that knows this transactional id refuses as fenced: a second
-      // owner could then never take over.
-      producerId: -1n,
-      producerEpoch: -1,
-      idempotent: true,
-      acks: -1,
-      retries: 10,
-      retryDelay: 250,
-      timeout: 30_000,
-    });
+    guarded(
+      new Producer({
+        clientId: `streamproof-attributor-${cfg.instance}-p${p}`,
+        bootstrapBrokers: rotate(bootstrap, p),
+        transactionalId: `${cfg.transactionalId}-p${p}`,
+        // InitProducerId as a *new* producer (-1/-1). The client's default (0/0) reads to the broker as "producer 0,
+        // epoch 0 bumping itself", which a coordinator that knows this transactional id refuses as fenced: a second
+        // owner could then never take over.
+        producerId: -1n,
+        producerEpoch: -1,
+        idempotent: true,
+        acks: -1,
+        retries: 10,
+        retryDelay: 250,
+        timeout: 30_000,
+      }),
+    );
 
   /** Fence the previous owner of each partition, then restore state and position. */
-  const takeOver = async (partitions: number[]) => {
+  const takeOver = async (s: Session, partitions: number[]) => {
     const atGeneration = generation;
     const fresh = new Map<number, Owned>();
     const nonces = new Map<number, string>();
@@ -263,9 +329,11 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
         }),
       );
       // No transaction of these partitions is open now, so their committed offsets are stable.
-      const committed = await consumer.listCommittedOffsets({
-        topics: [{ topic: cfg.inputTopic, partitions }],
-      });
+      const committed = await within(
+        s.consumer.listCommittedOffsets({ topics: [{ topic: cfg.inputTopic, partitions }] }),
+        cfg.txTimeoutMs,
+        'OffsetFetch',
+      );
       const offsets = committed.get(cfg.inputTopic) ?? [];
       for (const p of partitions) {
         const c = offsets[p];
@@ -299,16 +367,18 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
 
   /** Reads the changelog (read_committed) until every partition's marker; returns the number of users restored. */
   const restore = async (nonces: Map<number, string>, into: Map<number, Owned>): Promise<number> => {
-    const reader = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-      clientId: `streamproof-attributor-${cfg.instance}-restore`,
-      groupId: `${cfg.groupId}-restore-${randomUUID()}`,
-      bootstrapBrokers: cfg.bootstrap,
-      timeout: 30_000,
-      retries: 10,
-      retryDelay: 250,
-      maxWaitTime: 100,
-      isolationLevel: 1,
-    });
+    const reader = guarded(
+      new Consumer<Buffer, Buffer, Buffer, Buffer>({
+        clientId: `streamproof-attributor-${cfg.instance}-restore`,
+        groupId: `${cfg.groupId}-restore-${randomUUID()}`,
+        bootstrapBrokers: rotate(bootstrap, sessions),
+        timeout: 30_000,
+        retries: 10,
+        retryDelay: 250,
+        maxWaitTime: 100,
+        isolationLevel: 1,
+      }),
+    );
     const pending = new Set(nonces.keys());
     let users = 0;
     // Per partition and user: the latest state record written at an input offset below the committed position.
@@ -393,7 +463,8 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     }),
   });
 
-  const processPartition = async (o: Owned) => {
+  const processPartition = async (s: Session, o: Owned) => {
+    const consumer = s.consumer;
     const todo = o.queue.filter((m) => o.position < 0n || m.offset >= o.position);
     if (todo.length === 0) {
       o.queue = [];
@@ -494,15 +565,15 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
   let serving = false;
   const stopController = new AbortController();
 
-  const tick = async () => {
-    if (assignmentChanged && assigned !== null) {
-      assignmentChanged = false;
-      const want = new Set<number>(assigned);
+  const tick = async (s: Session) => {
+    if (s.assignmentChanged && s.assigned !== null) {
+      s.assignmentChanged = false;
+      const want = new Set<number>(s.assigned);
       for (const p of [...owned.keys()]) if (!want.has(p)) await drop(p, 'revoked');
     }
     // Take over what is assigned but not owned: new assignments, and partitions dropped after a failure.
     const now = Date.now();
-    const missing = (assigned ?? []).filter((p) => {
+    const missing = (s.assigned ?? []).filter((p) => {
       const f = fenced.get(p);
       // Wait for the group's next assignment, but not forever: if none comes within a session timeout, we still own
       // it (a rebalance we took for a loss) and take it back.
@@ -511,14 +582,14 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     });
     if (missing.length > 0) {
       try {
-        await takeOver(missing);
+        await takeOver(s, missing);
       } catch (err) {
         log('takeover failed; will retry', { partitions: missing, ...errorFields(err) });
         for (const p of missing) notBefore.set(p, Date.now() + 1_000);
       }
     }
     owned_.set(owned.size);
-    const batch = incoming.take();
+    const batch = s.incoming.take();
     for (const m of batch) {
       const o = owned.get(m.partition);
       if (!o) {
@@ -534,7 +605,7 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
         .filter((o) => o.queue.length > 0)
         .map(async (o) => {
           try {
-            await processPartition(o);
+            await processPartition(s, o);
           } catch (err) {
             log('batch failed; partition will be taken over again', {
               partition: o.partition,
@@ -556,7 +627,8 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
         [...owned.values()].map((o) => [o.partition, { position: String(o.position), queued: o.queue.length }]),
       ),
       held: Object.fromEntries([...held].map(([p, m]) => [p, m.length])),
-      incoming: incoming.size,
+      incoming: session?.incoming.size ?? 0,
+      session: session?.n ?? 0,
       recordsIn: recordsIn.get(),
       txOpen: txOpen.get(),
     });
@@ -564,7 +636,8 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
   statusTimer.unref();
 
   const lagTimer = setInterval(() => {
-    if (owned.size === 0) return;
+    const consumer = session?.consumer;
+    if (owned.size === 0 || consumer === undefined) return;
     consumer
       .listOffsets({ topics: [cfg.inputTopic], isolationLevel: 1 })
       .then((offsets) => {
@@ -580,12 +653,35 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
   }, 2_000);
   lagTimer.unref();
 
+  // The first session is part of starting: a process that cannot join its group at all fails to start.
+  session = await openSession();
+  log('session started', { session: session.n, bootstrap: rotate(bootstrap, session.n) });
+  let failedOpens = 0;
   const loop = (async () => {
     serving = true;
     while (running) {
       const started = Date.now();
+      if (session === undefined) {
+        try {
+          session = await openSession();
+          failedOpens = 0;
+          log('session started', { session: session.n, bootstrap: rotate(bootstrap, session.n) });
+        } catch (err) {
+          failedOpens++;
+          log('session failed to start; retrying', { attempt: failedOpens, ...errorFields(err) });
+          await pause(Math.min(5_000, 250 * 2 ** Math.min(failedOpens, 5)), stopController.signal);
+          continue;
+        }
+      }
+      const s = session;
+      if (s.failed !== undefined) {
+        session = undefined;
+        await closeSession(s, 'session ended');
+        await pause(500, stopController.signal);
+        continue;
+      }
       try {
-        await tick();
+        await tick(s);
       } catch (err) {
         log('tick failed', errorFields(err));
       }
@@ -613,9 +709,10 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
       await loop;
       clearInterval(lagTimer);
       clearInterval(statusTimer);
-      await stream.close().catch(() => {});
-      for (const p of [...owned.keys()]) await drop(p, 'stopping');
-      await consumer.close().catch(() => {});
+      const s = session;
+      session = undefined;
+      if (s) await closeSession(s, 'stopping');
+      else for (const p of [...owned.keys()]) await drop(p, 'stopping');
       await status.close();
     },
   };

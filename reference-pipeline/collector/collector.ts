@@ -14,7 +14,8 @@
  * OutOfOrderSequence from then on. Requests that arrive while a send is in flight are coalesced, in arrival order,
  * into the next send (group commit: batches grow with load instead of requests queueing one by one), and each is
  * answered when its records are acked. After a failed send the producer is replaced, so a session whose sequences may
- * disagree with the broker's is never reused.
+ * disagree with the broker's is never reused; the new one bootstraps at the next broker of the cluster (all of them
+ * are found at start), so a broker that is down or restarting does not stop ingest.
  *
  * Backpressure: events accepted but not yet acked count against `maxInFlight`; a request that would exceed it gets
  * 429 with Retry-After before anything is produced. Bodies over `maxBodyBytes` get 413; a configured bearer token
@@ -26,7 +27,7 @@ import { type EventV3, eventProblems, LATEST_SCHEMA_VERSION } from '../../genera
 import { decodeJson, EVENT_SCHEMAS, EVENT_TYPES_AVRO, encodeConfluent, encodeJson } from '../../generators/schemas.ts';
 import type { CommonConfig } from '../common/config.ts';
 import { type StatusServer, startStatusServer } from '../common/http.ts';
-import { chunkBySize, ensureTopics, headers } from '../common/kafka.ts';
+import { chunkBySize, discoverBootstrap, ensureTopics, guarded, headers, rotate } from '../common/kafka.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import { Registry } from '../common/metrics.ts';
 import { SchemaRegistryClient } from '../common/registry.ts';
@@ -86,17 +87,21 @@ export async function startCollector(cfg: CollectorConfig, log: Logger): Promise
     );
     log('schema registered', { subject: `${cfg.inputTopic}-value`, id: schemaId });
   }
-  const sender = new CoalescingSender(
-    () =>
+  // Every broker, each new producer starting at another: one configured broker down must not stop ingest.
+  const bootstrap = await discoverBootstrap(cfg.bootstrap, `streamproof-collector-${cfg.instance}-bootstrap`);
+  let producers = 0;
+  const sender = new CoalescingSender(() =>
+    guarded(
       new Producer({
         clientId: `streamproof-collector-${cfg.instance}`,
-        bootstrapBrokers: cfg.bootstrap,
+        bootstrapBrokers: rotate(bootstrap, producers++),
         idempotent: true,
         acks: -1,
         retries: 10,
         retryDelay: 250,
         timeout: 30_000,
       }),
+    ),
   );
   const encode = (e: EventV3): Buffer =>
     cfg.format === 'avro' ? encodeConfluent(schemaId, EVENT_TYPES_AVRO[LATEST_SCHEMA_VERSION], e) : encodeJson(e);

@@ -3,10 +3,76 @@
  * partition counts, and header helpers. Values and keys travel as Buffers; the components encode them.
  */
 import { inspect } from 'node:util';
-import { Admin } from '@platformatic/kafka';
+import { Admin, kGetConnection, NetworkError } from '@platformatic/kafka';
+
+/**
+ * Guards a client against @platformatic/kafka 1.35 asking its connection pool for a broker that is not in its cached
+ * metadata (a group or transaction coordinator that just restarted and was missing when the metadata was read): the
+ * pool dereferences `undefined` inside a callback, an uncaught TypeError that kills the process. Guarded, that call
+ * fails like a lost connection, without retries (they would reuse the same stale metadata), and the cached metadata
+ * is dropped, so the caller's next attempt reads fresh metadata. Returns the client.
+ */
+export function guarded<C extends object>(client: C): C {
+  const c = client as unknown as Record<symbol, (broker: unknown, callback: (error: unknown) => void) => void> & {
+    clearMetadata?: () => void;
+  };
+  const get = c[kGetConnection]!.bind(client);
+  c[kGetConnection] = (broker, callback) => {
+    if (broker === undefined || broker === null) {
+      try {
+        c.clearMetadata?.();
+      } catch {
+        // a closing client may refuse; the error below is what matters
+      }
+      callback(
+        new NetworkError('the broker asked for (a coordinator or leader) is not in the cached metadata', {
+          canRetry: false,
+        }),
+      );
+      return;
+    }
+    get(broker, callback);
+  };
+  return client;
+}
 
 export function adminClient(bootstrap: string[], clientId: string): Admin {
-  return new Admin({ clientId, bootstrapBrokers: bootstrap, retries: 5, retryDelay: 250, timeout: 15_000 });
+  return guarded(new Admin({ clientId, bootstrapBrokers: bootstrap, retries: 5, retryDelay: 250, timeout: 15_000 }));
+}
+
+/**
+ * Every broker of the cluster as it advertises itself on the listener `bootstrap` reaches (the proxied one for the
+ * SUT), after the given addresses: a client bootstrapped on one broker cannot start while that broker is down (a
+ * rolling restart takes each one down in turn), so long-lived components bootstrap on all of them. Falls back to
+ * the given list when the metadata cannot be read within `timeoutMs`.
+ */
+export async function discoverBootstrap(bootstrap: string[], clientId: string, timeoutMs = 10_000): Promise<string[]> {
+  const admin = guarded(
+    new Admin({ clientId, bootstrapBrokers: bootstrap, retries: 2, retryDelay: 250, timeout: 5_000 }),
+  );
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const md = await Promise.race([
+      admin.metadata({ topics: [], forceUpdate: true }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('metadata: no answer')), timeoutMs);
+      }),
+    ]);
+    const found = [...md.brokers.entries()].sort((x, y) => x[0] - y[0]).map(([, b]) => `${b.host}:${b.port}`);
+    return [...new Set([...bootstrap, ...found])];
+  } catch {
+    return bootstrap;
+  } finally {
+    clearTimeout(timer);
+    await admin.close().catch(() => {});
+  }
+}
+
+/** The list rotated left by `k`: each new session of a component asks another broker first. */
+export function rotate<T>(list: readonly T[], k: number): T[] {
+  if (list.length === 0) return [];
+  const n = ((k % list.length) + list.length) % list.length;
+  return [...list.slice(n), ...list.slice(0, n)];
 }
 
 export interface TopicSpec {

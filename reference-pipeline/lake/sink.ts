@@ -10,6 +10,11 @@
  * old position (the records are read again); after it, the records are in the lake and the position is past them.
  * Either way each record is in the committed lake exactly once. One sink instance per lake directory.
  *
+ * Broker faults: when the consumer's stream fails (the client gives up on a broker that is down) the sink does not
+ * exit. The consumer is replaced (a new session, bootstrapped on every broker of the cluster, the list rotated) and
+ * seeks to where the sink stands: the committed position, moved past what is buffered. Buffered rows stay; nothing is
+ * read twice, nothing skipped.
+ *
  * Rows keep their Kafka coordinates (`kafka_partition`, `kafka_offset`) so a duplicate can be traced to its source.
  */
 import { mkdirSync } from 'node:fs';
@@ -19,8 +24,8 @@ import { Consumer, type Message } from '@platformatic/kafka';
 import type { CommonConfig } from '../common/config.ts';
 import { EventDecoder } from '../common/event-codec.ts';
 import { startStatusServer } from '../common/http.ts';
-import { bufferMessages, ensureTopics } from '../common/kafka.ts';
-import { pause } from '../common/lifecycle.ts';
+import { bufferMessages, discoverBootstrap, ensureTopics, guarded, rotate } from '../common/kafka.ts';
+import { pause, within } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import { Registry } from '../common/metrics.ts';
 import { SchemaRegistryClient } from '../common/registry.ts';
@@ -96,6 +101,14 @@ interface Row {
   cells: Cell[];
 }
 
+async function closeQuietly(client: { close(force?: boolean): Promise<void> }): Promise<void> {
+  try {
+    await client.close(true);
+  } catch {
+    // a client that failed (broker gone) may fail to close too; there is nothing left to release
+  }
+}
+
 export function hourOf(ms: number): { date: string; hour: string } {
   const iso = new Date(ms).toISOString();
   return { date: iso.slice(0, 10), hour: iso.slice(11, 13) };
@@ -134,43 +147,95 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
 
-  const consumer = new Consumer<Buffer, Buffer, Buffer, Buffer>({
-    clientId: `streamproof-lake-${cfg.instance}`,
-    groupId: `${cfg.groupId}-lake`,
-    bootstrapBrokers: cfg.bootstrap,
-    sessionTimeout: 10_000,
-    rebalanceTimeout: 30_000,
-    heartbeatInterval: 1_000,
-    timeout: 30_000,
-    retries: 20,
-    retryDelay: 500,
-    maxWaitTime: 200,
-    isolationLevel: 1,
-  });
-  const offsets = Object.entries(position).flatMap(([topic, parts]) =>
-    Object.entries(parts).map(([partition, offset]) => ({
-      topic,
-      partition: Number(partition),
-      offset: BigInt(offset),
-    })),
-  );
-  log('resuming', { commit: last?.seq ?? 0, offsets: position });
-  const stream = await consumer.consume({
-    topics,
-    mode: 'manual',
-    offsets,
-    fallbackMode: 'earliest',
-    autocommit: false,
-    isolationLevel: 1,
-  });
-  const incoming = bufferMessages<Msg>(stream, cfg.flushRecords * 2, (err) => {
-    log('consumer stream failed; exiting for a restart', errorFields(err));
-    process.exit(1);
-  });
-
   /** Pending rows and the position after them; committed together. */
   let rows: Row[] = [];
   const pending: Record<string, Record<string, bigint>> = {};
+
+  let bootstrap = await discoverBootstrap(cfg.bootstrap, `streamproof-lake-${cfg.instance}-bootstrap`);
+  const sessionsTotal = metrics.counter(
+    'lake_sessions_total',
+    'Consumer sessions started (a new one after a failed one)',
+  );
+  interface Session {
+    n: number;
+    consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
+    stream: Awaited<ReturnType<Consumer<Buffer, Buffer, Buffer, Buffer>['consume']>>;
+    incoming: ReturnType<typeof bufferMessages<Msg>>;
+    failed: unknown;
+  }
+  let sessions = 0;
+  /** A consumer reading from where the sink stands: the committed position, past the buffered records. */
+  const openSession = async (): Promise<Session> => {
+    const n = ++sessions;
+    if (n > 1) {
+      bootstrap = [
+        ...new Set([
+          ...bootstrap,
+          ...(await discoverBootstrap(rotate(bootstrap, n), `streamproof-lake-${cfg.instance}-bootstrap`)),
+        ]),
+      ];
+    }
+    const from: Record<string, Record<string, string>> = structuredClone(position);
+    for (const [topic, parts] of Object.entries(pending)) {
+      const t = from[topic] ?? {};
+      for (const [p, o] of Object.entries(parts)) t[p] = String(o);
+      from[topic] = t;
+    }
+    const offsets = Object.entries(from).flatMap(([topic, parts]) =>
+      Object.entries(parts).map(([partition, offset]) => ({
+        topic,
+        partition: Number(partition),
+        offset: BigInt(offset),
+      })),
+    );
+    const consumer = guarded(
+      new Consumer<Buffer, Buffer, Buffer, Buffer>({
+        clientId: `streamproof-lake-${cfg.instance}`,
+        groupId: `${cfg.groupId}-lake`,
+        bootstrapBrokers: rotate(bootstrap, n),
+        sessionTimeout: 10_000,
+        rebalanceTimeout: 30_000,
+        heartbeatInterval: 1_000,
+        timeout: 30_000,
+        retries: 20,
+        retryDelay: 500,
+        maxWaitTime: 200,
+        isolationLevel: 1,
+      }),
+    );
+    log(n === 1 ? 'resuming' : 'new session', { session: n, commit: last?.seq ?? 0, offsets: from });
+    let stream: Session['stream'];
+    try {
+      stream = await within(
+        consumer.consume({
+          topics,
+          mode: 'manual',
+          offsets,
+          fallbackMode: 'earliest',
+          autocommit: false,
+          isolationLevel: 1,
+        }),
+        60_000,
+        'starting the consumer',
+      );
+    } catch (err) {
+      await closeQuietly(consumer);
+      throw err;
+    }
+    const s = { n, consumer, stream, failed: undefined } as unknown as Session;
+    s.incoming = bufferMessages<Msg>(stream, cfg.flushRecords * 2, (err) => {
+      if (s.failed !== undefined) return;
+      s.failed = err ?? new Error('consumer stream failed');
+      log('consumer stream failed; a new session starts', { session: n, ...errorFields(err) });
+    });
+    sessionsTotal.inc();
+    return s;
+  };
+  const closeSession = async (s: Session) => {
+    await within(s.stream.close(), 5_000, 'closing the stream').catch(() => {});
+    await within(s.consumer.close(), 5_000, 'leaving the group').catch(() => closeQuietly(s.consumer));
+  };
+  let session: Session | undefined = await openSession();
 
   const toRows = async (batch: Msg[]) => {
     for (const m of batch) {
@@ -317,11 +382,32 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
   let serving = false;
   const stopController = new AbortController();
   let lastFlush = Date.now();
+  let failedOpens = 0;
   const loop = (async () => {
     serving = true;
     while (running) {
+      if (session === undefined) {
+        try {
+          session = await openSession();
+          failedOpens = 0;
+        } catch (err) {
+          failedOpens++;
+          log('session failed to start; retrying', { attempt: failedOpens, ...errorFields(err) });
+          await pause(Math.min(5_000, 250 * 2 ** Math.min(failedOpens, 5)), stopController.signal);
+          continue;
+        }
+      }
+      const s = session;
+      if (s.failed !== undefined) {
+        // Take what it delivered before it failed (in offset order, so the new session resumes right after).
+        await toRows(s.incoming.take()).catch((err) => log('buffering failed', errorFields(err)));
+        session = undefined;
+        await closeSession(s);
+        await pause(500, stopController.signal);
+        continue;
+      }
       try {
-        const batch = incoming.take();
+        const batch = s.incoming.take();
         await toRows(batch);
         const due = Date.now() - lastFlush >= cfg.flushMs || rows.length >= cfg.flushRecords;
         const moved = Object.keys(pending).length > 0;
@@ -349,17 +435,17 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
       running = false;
       stopController.abort();
       await loop;
+      const s = session;
+      session = undefined;
       try {
-        await toRows(incoming.take());
+        if (s) await toRows(s.incoming.take());
         if (Object.keys(pending).length > 0) await flush();
       } catch (err) {
         log('final flush failed', errorFields(err));
       }
-      await stream.close().catch(() => {});
-      try {
-        await consumer.close(true);
-      } catch {
-        // nothing to release
+      if (s) {
+        await within(s.stream.close(), 5_000, 'closing the stream').catch(() => {});
+        await closeQuietly(s.consumer);
       }
       conn.closeSync();
       db.closeSync();

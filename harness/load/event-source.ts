@@ -1,0 +1,185 @@
+/**
+ * Where the pacing engine's events come from: one bulk generator's stream, in intended-time order, a chunk at a
+ * time, each event routed to a lane.
+ *
+ * - `PartitionSource` (Kafka): every lane runs the *same* stream (same seed, same schedule, the whole rate) with its
+ *   own producer id and keeps the events whose key's partition p has `p % lanes === lane` (and, for a load worker,
+ *   `p % slice.count === slice.index`): each partition, hence each user, is written by one producer, and the union
+ *   of the lanes is exactly the one-producer stream (driver.ts has the model).
+ * - `UserSource` (HTTP): one stream for every lane, an event going to lane `userIndex % lanes`, so a user's events
+ *   share one connection and arrive in user_seq order.
+ */
+import type { BulkGenerator } from '../../generators/bulk.ts';
+import { partitionForKey } from './murmur2.ts';
+import type { Message, OutMessage } from './transport.ts';
+
+const CHUNK = 1024;
+
+/** Generated, not yet offered: parallel arrays read from `head` (one chunk at most). */
+export abstract class EventSource<M extends Message> {
+  msgs: M[] = [];
+  sentAt: number[] = [];
+  seq: number[] = [];
+  userSeq: number[] = [];
+  /** Engine lane of each event (`fixedLane` < 0 only). */
+  lane: number[] = [];
+  head = 0;
+  exhausted = false;
+
+  constructor(
+    readonly gen: BulkGenerator,
+    /** Events due at or after this are past the run: never offered. */
+    readonly endTime: number,
+    /** The engine lane of every event, or -1 when `lane[i]` says. */
+    readonly fixedLane: number,
+  ) {}
+
+  get producerId(): number {
+    return this.gen.producerId;
+  }
+
+  /** Generates the next chunk of this source's events. False when the schedule is exhausted. */
+  refill(): boolean {
+    if (this.exhausted) return false;
+    const gen = this.gen;
+    if (gen.model.schedule.events - gen.position <= 0) {
+      this.exhausted = true;
+      return false;
+    }
+    this.clear();
+    while (this.msgs.length === 0) {
+      const n = Math.min(CHUNK, gen.model.schedule.events - gen.position);
+      if (n <= 0) {
+        this.exhausted = true;
+        return false;
+      }
+      const b = gen.nextBatch(n);
+      // One copy per chunk: the batch's buffer is reused by the next nextBatch, and the transport reads the bytes later.
+      const used = b.bounds[2 * n]!;
+      const bytes = Buffer.allocUnsafe(used);
+      b.buffer.copy(bytes, 0, 0, used);
+      this.keep(bytes, b.bounds, n, b.firstIndex, b.sentAt, b.userSeqs, b.userIndices);
+      // Past the end of the run: this was the last chunk (its tail beyond the end is never offered).
+      if (b.sentAt[n - 1]! >= this.endTime) {
+        this.exhausted = true;
+        break;
+      }
+    }
+    return this.msgs.length > 0;
+  }
+
+  /** Appends the chunk's events this source keeps. */
+  protected abstract keep(
+    bytes: Buffer,
+    bounds: Uint32Array,
+    n: number,
+    firstIndex: number,
+    sentAt: Float64Array,
+    userSeqs: Uint32Array,
+    userIndices: Uint32Array,
+  ): void;
+
+  clear(): void {
+    this.msgs = [];
+    this.sentAt = [];
+    this.seq = [];
+    this.userSeq = [];
+    this.lane = [];
+    this.head = 0;
+  }
+
+  /** Events the (whole, one-producer) schedule holds with sentAt < t (or <= t). */
+  scheduledUntil(t: number, inclusive: boolean): number {
+    const s = this.gen.model.schedule;
+    const before = (i: number) => (inclusive ? s.at(i) <= t : s.at(i) < t);
+    let lo = 0;
+    let hi = Math.min(s.events, Number.MAX_SAFE_INTEGER);
+    if (!Number.isFinite(hi)) {
+      hi = 1;
+      while (before(hi)) hi *= 2;
+    }
+    // the first index not before t
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (before(mid)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
+/** A Kafka lane's events: the partitions `p % totalLanes === laneIndex` (and the slice's), for one engine lane. */
+export class PartitionSource extends EventSource<OutMessage> {
+  constructor(
+    gen: BulkGenerator,
+    endTime: number,
+    engineLane: number,
+    readonly topic: string,
+    readonly partitions: number,
+    /** The lane's number in the whole run (its `p % totalLanes`), and the run's lanes. */
+    readonly laneIndex: number,
+    readonly totalLanes: number,
+    readonly slice: { readonly index: number; readonly count: number } | undefined,
+  ) {
+    super(gen, endTime, engineLane);
+  }
+
+  protected keep(
+    bytes: Buffer,
+    bounds: Uint32Array,
+    n: number,
+    firstIndex: number,
+    sentAt: Float64Array,
+    userSeqs: Uint32Array,
+  ): void {
+    const lanes = this.totalLanes;
+    const slice = this.slice;
+    const parts = this.partitions;
+    const lane = this.laneIndex;
+    const topic = this.topic;
+    for (let i = 0; i < n; i++) {
+      const k0 = bounds[2 * i]!;
+      const k1 = bounds[2 * i + 1]!;
+      const partition = partitionForKey(bytes, parts, k0, k1);
+      if (lanes > 1 && partition % lanes !== lane) continue;
+      if (slice !== undefined && partition % slice.count !== slice.index) continue;
+      this.msgs.push({ topic, key: bytes.subarray(k0, k1), value: bytes.subarray(k1, bounds[2 * i + 2]!), partition });
+      this.sentAt.push(sentAt[i]!);
+      this.seq.push(firstIndex + i);
+      this.userSeq.push(userSeqs[i]!);
+    }
+  }
+}
+
+/** Every event of the stream, to engine lane `userIndex % lanes`. */
+export class UserSource extends EventSource<Message> {
+  constructor(
+    gen: BulkGenerator,
+    endTime: number,
+    readonly lanes: number,
+  ) {
+    super(gen, endTime, -1);
+  }
+
+  protected keep(
+    bytes: Buffer,
+    bounds: Uint32Array,
+    n: number,
+    firstIndex: number,
+    sentAt: Float64Array,
+    userSeqs: Uint32Array,
+    userIndices: Uint32Array,
+  ): void {
+    const lanes = this.lanes;
+    for (let i = 0; i < n; i++) {
+      this.msgs.push({
+        key: bytes.subarray(bounds[2 * i]!, bounds[2 * i + 1]!),
+        value: bytes.subarray(bounds[2 * i + 1]!, bounds[2 * i + 2]!),
+      });
+      this.sentAt.push(sentAt[i]!);
+      this.seq.push(firstIndex + i);
+      this.userSeq.push(userSeqs[i]!);
+      this.lane.push(userIndices[i]! % lanes);
+    }
+  }
+}

@@ -1,0 +1,554 @@
+/**
+ * The pacing engine: the open-model scheduler behind every load, whatever carries the events (transport.ts). It
+ * offers the sources' events at their intended send times, hands them to the lanes' transports in requests, records
+ * one `offered` and exactly one `outcome` per event in the History, measures latency from the intended time, reports
+ * progress, and stops and drains. The Kafka load (driver.ts) and the HTTP load (http.ts) are this engine with their
+ * sources, transports and settings.
+ *
+ * - **Pacing**: a loop wakes every `tickMs` (or at the next due time when that is later, at most 50 ms on), takes
+ *   every event whose `sentAt` has passed and offers it to its lane. Offering never waits for answers: a slow server
+ *   grows the queues, not the intervals. Only the in-flight budget (offered but unresolved events / bytes) pauses
+ *   offering; events are then offered late and the lateness (`time - sentAt`, the schedule lag) is measured, never
+ *   hidden. Latency counts from `sentAt`, so queueing and lag count against the system (no coordinated omission).
+ * - **Groups**: with `group` 1 an event is offered at its own time (Kafka). With `group` k a lane's due events are
+ *   gathered k at a time and offered together when the last is due (HTTP requests), with that time as everyone's
+ *   `sentAt` (the request's intended time); at the end of offering, partial groups are offered.
+ * - **Requests**: a lane has at most `maxInFlightRequests` requests in flight, and none while its transport is not
+ *   `ready()`. Whatever queued meanwhile goes in the next request (up to maxRequestRecords / maxRequestBytes), so
+ *   requests grow with the latency, like Kafka's accumulator.
+ * - **Outcomes**: all acked when the transport says so, else per event as its `settle` says; a request unanswered
+ *   after `requestTimeoutMs` is settled as timed out. A verdict asking for it resets the lane's session (once per
+ *   session: its other requests in flight fail with it). An event is never re-sent.
+ * - **Drain**: after the schedule (or stop()) queued events are still sent; after `drainTimeoutMs` what is in flight
+ *   is settled as timed out and what never left the queue is `failed` (never handed to the transport).
+ */
+import * as hdr from 'hdr-histogram-js';
+import type { History } from '../history/index.ts';
+import { type Progress, silent } from '../util/progress.ts';
+import type { Clock } from './clock.ts';
+import type { EventSource } from './event-source.ts';
+import { type EngineSummary, latencyOf, RunRecorder, round3 } from './summary.ts';
+import { type Ending, type LaneTransport, type Message, uniformVerdict, type Verdict } from './transport.ts';
+
+export interface EngineConfig {
+  durationMs: number;
+  targetRate: number;
+  tickMs: number;
+  lateOfferMs: number;
+  maxInFlightRecords: number;
+  maxInFlightBytes: number;
+  maxRequestRecords: number;
+  maxRequestBytes: number;
+  maxInFlightRequests: number;
+  requestTimeoutMs: number;
+  drainTimeoutMs: number;
+  /** Events offered together (see the module comment); 1 = each at its own time. */
+  group: number;
+  /** Prefix of the progress messages (`http `). */
+  label: string;
+}
+
+export interface EngineDeps<M extends Message, S extends EngineSummary> {
+  history: History;
+  clock: Clock;
+  progress?: Progress | undefined;
+  /** One per lane. */
+  transports: LaneTransport<M>[];
+  /** Each source's events go to the lanes it names; all sources run the same schedule. */
+  sources: EventSource<M>[];
+  /** Intended send time of the first event (the sources' generators start there). */
+  startTime: number;
+  /** The load's summary from the engine's. */
+  summarize(core: EngineSummary): S;
+}
+
+interface InFlight<M> {
+  msgs: M[];
+  ids: string[];
+  sentAt: number[];
+  offeredAt: number[];
+  bytes: number;
+  writtenAt: number;
+  timer: unknown;
+  settled: boolean;
+  /** The lane's session it was sent in (a failure resets the lane only once per session). */
+  session: number;
+}
+
+class Lane<M extends Message> {
+  // Due, gathered into the next group (group > 1).
+  gMsgs: M[] = [];
+  gIds: string[] = [];
+  gUserSeq: number[] = [];
+  // Offered, not yet sent.
+  qMsgs: M[] = [];
+  qIds: string[] = [];
+  qSentAt: number[] = [];
+  qOfferedAt: number[] = [];
+  qHead = 0;
+  /** Requests in flight, oldest first. */
+  sending: InFlight<M>[] = [];
+  session = 0;
+  readonly gated: boolean;
+
+  constructor(readonly transport: LaneTransport<M>) {
+    this.gated = typeof transport.ready === 'function';
+  }
+
+  get queued(): number {
+    return this.qMsgs.length - this.qHead;
+  }
+}
+
+const hist = (digits: number) =>
+  hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: digits as 2 | 3, autoResize: true });
+
+export class PacingEngine<M extends Message, S extends EngineSummary> {
+  readonly done: Promise<S>;
+  readonly startTime: number;
+  readonly endTime: number;
+  #resolveDone!: (s: S) => void;
+  #cfg: EngineConfig;
+  #deps: EngineDeps<M, S>;
+  #history: History;
+  #clock: Clock;
+  #progress: Progress;
+  #lanes: Lane<M>[];
+  #sources: EventSource<M>[];
+  #offering = true;
+  #stoppedEarly = false;
+  #offerEnd: number | undefined;
+  #lastOffer = 0;
+  #tickTimer: unknown;
+  #progressTimer: unknown;
+  #drainTimer: unknown;
+  #drainComplete = true;
+  #finished = false;
+  #offered = 0;
+  #acked = 0;
+  #failed = 0;
+  #unknown = 0;
+  #inFlight = 0;
+  #inFlightBytes = 0;
+  #inFlightMax = 0;
+  #blockedTicks = 0;
+  #requests = 0;
+  #requestRecords = 0;
+  #resets = 0;
+  #lateOffers = 0;
+  #maxLag = 0;
+  #lag = hist(2);
+  #ack = hist(3);
+  #ackFromOffer = hist(3);
+  #lastProgress = { time: 0, offered: 0, acked: 0 };
+
+  constructor(cfg: EngineConfig, deps: EngineDeps<M, S>) {
+    if (deps.transports.length < 1) throw new RangeError('a load needs at least one lane');
+    if (deps.sources.length < 1) throw new RangeError('a load needs at least one event source');
+    this.#cfg = cfg;
+    this.#deps = deps;
+    this.#history = deps.history;
+    this.#clock = deps.clock;
+    this.#progress = deps.progress ?? silent;
+    this.startTime = deps.startTime;
+    this.endTime = this.startTime + cfg.durationMs;
+    this.#sources = deps.sources;
+    this.done = new Promise((resolve) => {
+      this.#resolveDone = resolve;
+    });
+    this.#lanes = deps.transports.map((t) => new Lane(t));
+    for (const lane of this.#lanes) lane.transport.onReady?.(() => this.#pump(lane));
+  }
+
+  /** Starts the pacing loop and the progress reports. */
+  start(): this {
+    this.#lastProgress = { time: this.#clock.now(), offered: 0, acked: 0 };
+    this.#tick();
+    this.#progressTimer = this.#clock.setTimer(() => this.#report(), 1000);
+    return this;
+  }
+
+  /** Stops offering now, drains what was offered, resolves with the summary. */
+  stop(): Promise<S> {
+    if (this.#offering) {
+      this.#stoppedEarly = true;
+      this.#endOffering();
+    }
+    return this.done;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Closes every lane's transport (after done, or to abandon the run). */
+  async close(): Promise<void> {
+    await Promise.allSettled(this.#lanes.map((l) => l.transport.close()));
+  }
+
+  // --- pacing -------------------------------------------------------------------------------------------------
+
+  #tick(): void {
+    this.#tickTimer = undefined;
+    if (!this.#offering) return;
+    this.#offerDue(this.#clock.now());
+    if (!this.#offering) return;
+    // Next wake: the earliest due event, but never later than 50 ms (the budget may free up) nor sooner than tickMs.
+    let next = Number.POSITIVE_INFINITY;
+    for (const s of this.#sources) if (s.head < s.msgs.length) next = Math.min(next, s.sentAt[s.head]!);
+    const wait = Math.min(50, Math.max(this.#cfg.tickMs, next - this.#clock.now()));
+    this.#tickTimer = this.#clock.setTimer(() => this.#tick(), wait);
+  }
+
+  #offerDue(now: number): void {
+    let blocked = false;
+    const cfg = this.#cfg;
+    const grouped = cfg.group > 1;
+    for (const src of this.#sources) {
+      // The lag histogram gets one entry per source and pass, weighted by the offers: the first one is the oldest
+      // (sentAt is non-decreasing), so its lag bounds every other's from above. Per-offer recording cost 10%.
+      let n = 0;
+      let firstLag = 0;
+      for (;;) {
+        if (src.head >= src.msgs.length && !src.refill()) break;
+        const sentAt = src.sentAt[src.head]!;
+        if (sentAt >= this.endTime) {
+          src.exhausted = true;
+          src.clear();
+          break;
+        }
+        if (sentAt > now) break;
+        if (this.#inFlight >= cfg.maxInFlightRecords || this.#inFlightBytes >= cfg.maxInFlightBytes) {
+          blocked = true;
+          break;
+        }
+        const i = src.head++;
+        const lane = this.#lanes[src.fixedLane >= 0 ? src.fixedLane : src.lane[i]!]!;
+        let lag: number;
+        if (!grouped) lag = this.#offer(lane, src, i, now);
+        else {
+          lane.gMsgs.push(src.msgs[i]!);
+          lane.gIds.push(`${src.producerId}-${src.seq[i]!}`);
+          lane.gUserSeq.push(src.userSeq[i]!);
+          if (lane.gMsgs.length < cfg.group) continue;
+          lag = this.#offerGroup(lane, now, sentAt);
+          this.#pump(lane);
+        }
+        if (n++ === 0) firstLag = lag;
+      }
+      if (n > 0) this.#lag.recordValueWithCount(firstLag > 0 ? Math.round(firstLag * 1000) : 0, n);
+      if (grouped) continue;
+      if (src.fixedLane >= 0) this.#pump(this.#lanes[src.fixedLane]!);
+      else for (const lane of this.#lanes) this.#pump(lane);
+    }
+    if (blocked) this.#blockedTicks++;
+    if (this.#sources.every((s) => s.exhausted && s.head >= s.msgs.length)) this.#endOffering();
+  }
+
+  /** Offers the source's event i; returns its schedule lag (ms). */
+  #offer(lane: Lane<M>, src: EventSource<M>, i: number, now: number): number {
+    const msg = src.msgs[i]!;
+    const sentAt = src.sentAt[i]!;
+    const eventId = `${src.producerId}-${src.seq[i]!}`;
+    this.#history.record({
+      kind: 'offered',
+      time: now,
+      eventId,
+      userId: msg.key.toString('latin1'),
+      userSeq: src.userSeq[i]!,
+      sentAt,
+    });
+    lane.qMsgs.push(msg);
+    lane.qIds.push(eventId);
+    lane.qSentAt.push(sentAt);
+    lane.qOfferedAt.push(now);
+    this.#offered++;
+    this.#inFlight++;
+    this.#inFlightBytes += msg.key.length + msg.value.length;
+    if (this.#inFlight > this.#inFlightMax) this.#inFlightMax = this.#inFlight;
+    return this.#offered1(now, sentAt);
+  }
+
+  /** Offers the lane's gathered group, every event with `sentAt` (its intended time); returns the lag (ms). */
+  #offerGroup(lane: Lane<M>, now: number, sentAt: number): number {
+    const msgs = lane.gMsgs;
+    const ids = lane.gIds;
+    for (let k = 0; k < msgs.length; k++) {
+      const msg = msgs[k]!;
+      this.#history.record({
+        kind: 'offered',
+        time: now,
+        eventId: ids[k]!,
+        userId: msg.key.toString('latin1'),
+        userSeq: lane.gUserSeq[k]!,
+        sentAt,
+      });
+      lane.qMsgs.push(msg);
+      lane.qIds.push(ids[k]!);
+      lane.qSentAt.push(sentAt);
+      lane.qOfferedAt.push(now);
+      this.#inFlightBytes += msg.key.length + msg.value.length;
+    }
+    this.#offered += msgs.length;
+    this.#inFlight += msgs.length;
+    if (this.#inFlight > this.#inFlightMax) this.#inFlightMax = this.#inFlight;
+    lane.gMsgs = [];
+    lane.gIds = [];
+    lane.gUserSeq = [];
+    return this.#offered1(now, sentAt);
+  }
+
+  /** Lag bookkeeping of one offer (an event, or a group). */
+  #offered1(now: number, sentAt: number): number {
+    const lag = now - sentAt;
+    if (lag > this.#maxLag) this.#maxLag = lag;
+    if (lag > this.#cfg.lateOfferMs) this.#lateOffers++;
+    this.#lastOffer = now;
+    return lag;
+  }
+
+  // --- sending ------------------------------------------------------------------------------------------------
+
+  #pump(lane: Lane<M>): void {
+    while (
+      lane.sending.length < this.#cfg.maxInFlightRequests &&
+      lane.queued > 0 &&
+      !this.#finished &&
+      (!lane.gated || lane.transport.ready!())
+    ) {
+      this.#sendNext(lane);
+    }
+  }
+
+  #sendNext(lane: Lane<M>): void {
+    const maxRecords = this.#cfg.maxRequestRecords;
+    const maxBytes = this.#cfg.maxRequestBytes;
+    const start = lane.qHead;
+    let end = start;
+    let bytes = 0;
+    while (end < lane.qMsgs.length && end - start < maxRecords) {
+      const m = lane.qMsgs[end]!;
+      const b = m.key.length + m.value.length;
+      if (end > start && bytes + b > maxBytes) break;
+      bytes += b;
+      end++;
+    }
+    const batch: InFlight<M> = {
+      msgs: lane.qMsgs.slice(start, end),
+      ids: lane.qIds.slice(start, end),
+      sentAt: lane.qSentAt.slice(start, end),
+      offeredAt: lane.qOfferedAt.slice(start, end),
+      bytes,
+      writtenAt: this.#clock.now(),
+      timer: undefined,
+      settled: false,
+      session: lane.session,
+    };
+    lane.qHead = end;
+    if (lane.qHead > 65_536 && lane.qHead * 2 > lane.qMsgs.length) {
+      lane.qMsgs = lane.qMsgs.slice(lane.qHead);
+      lane.qIds = lane.qIds.slice(lane.qHead);
+      lane.qSentAt = lane.qSentAt.slice(lane.qHead);
+      lane.qOfferedAt = lane.qOfferedAt.slice(lane.qHead);
+      lane.qHead = 0;
+    }
+    lane.sending.push(batch);
+    this.#requests++;
+    this.#requestRecords += batch.msgs.length;
+    batch.timer = this.#clock.setTimer(
+      () => this.#settle(lane, batch, { timeout: 'request' }),
+      this.#cfg.requestTimeoutMs,
+    );
+    try {
+      lane.transport.send(batch.msgs, (answer) =>
+        this.#settle(lane, batch, answer === undefined ? undefined : { error: answer }),
+      );
+    } catch (error) {
+      this.#settle(lane, batch, { error });
+    }
+  }
+
+  #settle(lane: Lane<M>, batch: InFlight<M>, ending: Ending | undefined): void {
+    if (batch.settled) return;
+    batch.settled = true;
+    this.#clock.clearTimer(batch.timer);
+    const k = lane.sending.indexOf(batch);
+    if (k >= 0) lane.sending.splice(k, 1);
+    const time = this.#clock.now();
+    let verdict: Verdict | undefined;
+    if (ending !== undefined) {
+      try {
+        verdict = lane.transport.settle(ending, batch, time);
+      } catch (e) {
+        verdict = uniformVerdict('unknown', `unclassifiable error: ${String(e)}`, true);
+      }
+    }
+    const h = this.#history;
+    const n = batch.msgs.length;
+    // The batch's acks share one time, and its events come in runs of equal sentAt / offer time: the histograms get
+    // one entry per run (recordValueWithCount), the same counts as one per event at a fraction of the cost.
+    const ackRun = new RunRecorder(this.#ack, time);
+    const offerRun = new RunRecorder(this.#ackFromOffer, time);
+    for (let i = 0; i < n; i++) {
+      const outcome = verdict === undefined ? 'acked' : verdict.outcome(i);
+      const sentAt = batch.sentAt[i]!;
+      if (outcome === 'acked') {
+        h.record({ kind: 'outcome', time, eventId: batch.ids[i]!, outcome, sentAt });
+        this.#acked++;
+        ackRun.add(sentAt);
+        offerRun.add(batch.offeredAt[i]!);
+      } else {
+        h.record({ kind: 'outcome', time, eventId: batch.ids[i]!, outcome, sentAt, error: verdict!.error(i) });
+        if (outcome === 'failed') this.#failed++;
+        else this.#unknown++;
+      }
+    }
+    ackRun.flush();
+    offerRun.flush();
+    this.#inFlight -= n;
+    this.#inFlightBytes -= batch.bytes;
+    if (verdict?.reset && batch.session === lane.session) {
+      lane.session++;
+      this.#resets++;
+      try {
+        lane.transport.reset();
+      } catch {
+        // a transport that cannot reset will fail its next send, which is recorded like any other failure
+      }
+    }
+    // Send what queued while this request was in flight first, then offer what came due: the request is on the wire
+    // while the (synchronous) offering of the next events runs.
+    this.#pump(lane);
+    if (this.#offering) this.#offerDue(this.#clock.now());
+    this.#maybeFinish();
+  }
+
+  // --- ending -------------------------------------------------------------------------------------------------
+
+  #endOffering(): void {
+    if (!this.#offering) return;
+    this.#offering = false;
+    const now = this.#clock.now();
+    this.#offerEnd = now;
+    if (this.#tickTimer !== undefined) this.#clock.clearTimer(this.#tickTimer);
+    this.#tickTimer = undefined;
+    for (const lane of this.#lanes) {
+      // The last partial groups: due at the last of their events (all already due), at most the schedule's end.
+      if (lane.gMsgs.length > 0) {
+        const lag = this.#offerGroup(lane, now, Math.min(now, this.endTime));
+        this.#lag.recordValue(lag > 0 ? Math.round(lag * 1000) : 0);
+      }
+      this.#pump(lane);
+    }
+    this.#drainTimer = this.#clock.setTimer(() => this.#drainTimeout(), this.#cfg.drainTimeoutMs);
+    this.#maybeFinish();
+  }
+
+  #drainTimeout(): void {
+    this.#drainTimer = undefined;
+    if (this.#finished) return;
+    this.#drainComplete = false;
+    const time = this.#clock.now();
+    for (const lane of this.#lanes) {
+      // Never handed to the transport: definitely not written.
+      for (let i = lane.qHead; i < lane.qMsgs.length; i++) {
+        this.#history.record({
+          kind: 'outcome',
+          time,
+          eventId: lane.qIds[i]!,
+          outcome: 'failed',
+          sentAt: lane.qSentAt[i]!,
+          error: 'not sent: the drain timed out while it was queued',
+        });
+        this.#failed++;
+        this.#inFlight--;
+        const m = lane.qMsgs[i]!;
+        this.#inFlightBytes -= m.key.length + m.value.length;
+      }
+      lane.qMsgs = [];
+      lane.qIds = [];
+      lane.qSentAt = [];
+      lane.qOfferedAt = [];
+      lane.qHead = 0;
+    }
+    for (const lane of this.#lanes) for (const b of [...lane.sending]) this.#settle(lane, b, { timeout: 'drain' });
+    this.#maybeFinish();
+  }
+
+  #maybeFinish(): void {
+    if (this.#finished || this.#offering || this.#inFlight > 0) return;
+    this.#finished = true;
+    if (this.#drainTimer !== undefined) this.#clock.clearTimer(this.#drainTimer);
+    if (this.#progressTimer !== undefined) this.#clock.clearTimer(this.#progressTimer);
+    const summary = this.#deps.summarize(this.#summary());
+    const fields: EngineSummary = summary;
+    this.#progress({
+      phase: 'load',
+      message: `${this.#cfg.label}done: offered ${summary.offered} (${Math.round(summary.offeredRate)}/s of ${Math.round(summary.targetRate)}/s), acked ${summary.acked}, failed ${summary.failed}, unknown ${summary.unknown}, ack p99 ${summary.ackLatency?.p99Ms ?? '-'} ms`,
+      fraction: 1,
+      ...fields,
+    });
+    this.#resolveDone(summary);
+  }
+
+  #report(): void {
+    this.#progressTimer = undefined;
+    if (this.#finished) return;
+    const now = this.#clock.now();
+    const dt = (now - this.#lastProgress.time) / 1000;
+    const rate = dt > 0 ? (this.#offered - this.#lastProgress.offered) / dt : 0;
+    const ackRate = dt > 0 ? (this.#acked - this.#lastProgress.acked) / dt : 0;
+    this.#lastProgress = { time: now, offered: this.#offered, acked: this.#acked };
+    const fraction = Math.min(1, Math.max(0, (now - this.startTime) / this.#cfg.durationMs));
+    this.#progress({
+      phase: 'load',
+      message: `${this.#cfg.label}${this.#offering ? 'offering' : 'draining'}: offered ${this.#offered} (${Math.round(rate)}/s), acked ${this.#acked} (${Math.round(ackRate)}/s), in flight ${this.#inFlight}, failed ${this.#failed}, unknown ${this.#unknown}, requests ${this.#requests}`,
+      fraction,
+      offered: this.#offered,
+      acked: this.#acked,
+      failed: this.#failed,
+      unknown: this.#unknown,
+      inFlight: this.#inFlight,
+      rate,
+      ackRate,
+      scheduleLagMaxMs: round3(this.#maxLag),
+    });
+    this.#progressTimer = this.#clock.setTimer(() => this.#report(), 1000);
+  }
+
+  #summary(): EngineSummary {
+    const endedAt = this.#clock.now();
+    const offerEnd = Math.max(this.#offerEnd ?? endedAt, this.#lastOffer);
+    const scheduleEnd = this.#stoppedEarly ? Math.min(offerEnd, this.endTime) : this.endTime;
+    const window = Math.max(offerEnd, scheduleEnd) - this.startTime;
+    // Completed: the events with sentAt < endTime; stopped: those due (sentAt <= t) when offering stopped.
+    const inclusive = this.#stoppedEarly && scheduleEnd < this.endTime;
+    return {
+      offered: this.#offered,
+      acked: this.#acked,
+      failed: this.#failed,
+      unknown: this.#unknown,
+      targetRate: round3(this.#cfg.targetRate),
+      offeredRate: window > 0 ? round3((this.#offered * 1000) / window) : 0,
+      scheduled: this.#sources[0]!.scheduledUntil(scheduleEnd, inclusive),
+      scheduleLag: {
+        maxMs: round3(this.#maxLag),
+        p99Ms: this.#lag.totalCount === 0 ? 0 : round3(this.#lag.getValueAtPercentile(99) / 1000),
+        lateOffers: this.#lateOffers,
+        lateOfferMs: this.#cfg.lateOfferMs,
+      },
+      ackLatency: latencyOf(this.#ack),
+      ackFromOfferLatency: latencyOf(this.#ackFromOffer),
+      inFlightMax: this.#inFlightMax,
+      budgetBlockedTicks: this.#blockedTicks,
+      requests: this.#requests,
+      meanBatch: this.#requests === 0 ? 0 : round3(this.#requestRecords / this.#requests),
+      producerResets: this.#resets,
+      startedAt: this.startTime,
+      endedAt,
+      durationMs: round3(endedAt - this.startTime),
+      ending: this.#stoppedEarly ? 'stopped' : 'completed',
+      drainComplete: this.#drainComplete,
+    };
+  }
+}

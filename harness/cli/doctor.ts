@@ -57,7 +57,7 @@ export async function doctor(
     ok: cmpVersion(node, versions.minNode) >= 0,
     required: true,
     detail: `Node ${node} (need >= ${versions.minNode})`,
-    fix: 'install Node.js 20.19+ or a current LTS',
+    fix: 'install Node.js 22.22+, 24 or 26 (docs/decisions/runtime.md)',
   });
   const javas = await allJavas();
   const kafkaJava = javas.find((j) => j.major >= versions.minJava);

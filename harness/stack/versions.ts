@@ -21,7 +21,7 @@ export const versions = {
   /** Oldest runtimes we support. */
   minJava: 17,
   minGo: '1.22',
-  minNode: '20.19.0',
+  minNode: '22.22.0',
 } as const;
 
 export const kafkaMavenArtifacts = [

@@ -9,6 +9,8 @@
  * capturing is scoped: `dispose()` removes the run's sink and, with the last sink, the listeners.
  */
 
+import { StreamproofError } from './errors.ts';
+
 export interface CrashCapture extends Disposable {
   /** Rejects with the first uncaught error after the capture began; never resolves. */
   readonly crashed: Promise<never>;
@@ -67,7 +69,12 @@ export function captureCrashes(): CrashCapture {
   const sink: Sink = (err, origin) => {
     const text = describeUncaught(err, origin);
     if (errors.length < 10) errors.push(text);
-    reject(Object.assign(new Error(text), { cause: err }));
+    // A StreamproofError keeps its code (result.json says LOAD_TOPIC_MISSING, not INTERNAL); anything else is INTERNAL.
+    reject(
+      err instanceof StreamproofError
+        ? new StreamproofError(err.code, `${origin}: ${err.message}`, err.details, { cause: err })
+        : Object.assign(new Error(text), { cause: err }),
+    );
   };
   sinks.add(sink);
   install();

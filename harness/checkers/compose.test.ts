@@ -33,7 +33,7 @@ describe('runCheckers', () => {
       check: () => History.fromJSON({ format: 'nope' }) as never,
     };
     const r = runCheckers(new History(), [corrupt]);
-    expect(r.results['reads-file']!.error!.message).toContain('threw HistoryError [HISTORY_INVALID_JSON]');
+    expect(r.results['reads-file']!.error!.message).toContain('threw StreamproofError [HISTORY_INVALID_JSON]');
   });
 
   it('a checker that returns garbage gives unknown', () => {

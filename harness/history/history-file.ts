@@ -4,14 +4,14 @@
  */
 
 import { readFile, writeFile } from 'node:fs/promises';
-import { HistoryError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { History } from './history.ts';
 
 export async function saveHistory(path: string, history: History): Promise<void> {
   try {
     await writeFile(path, `${JSON.stringify(history)}\n`, 'utf8');
   } catch (cause) {
-    throw new HistoryError('HISTORY_IO', `cannot write history file: ${(cause as Error).message}`, { path, cause });
+    throw StreamproofError.at('HISTORY_IO', `cannot write history file: ${(cause as Error).message}`, { path, cause });
   }
 }
 
@@ -20,13 +20,13 @@ export async function loadHistory(path: string): Promise<History> {
   try {
     text = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new HistoryError('HISTORY_IO', `cannot read history file: ${(cause as Error).message}`, { path, cause });
+    throw StreamproofError.at('HISTORY_IO', `cannot read history file: ${(cause as Error).message}`, { path, cause });
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (cause) {
-    throw new HistoryError('HISTORY_INVALID_JSON', `not JSON: ${(cause as Error).message}`, { path, cause });
+    throw StreamproofError.at('HISTORY_INVALID_JSON', `not JSON: ${(cause as Error).message}`, { path, cause });
   }
   return History.fromJSON(json);
 }

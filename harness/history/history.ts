@@ -15,7 +15,7 @@
  * round-trip everything, so a history saved by `streamproof run` can be checked later by `streamproof report`.
  */
 
-import { HistoryError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { LatencyStore } from './latency-store.ts';
 import { ObservationStore, type ObservationStoreOptions } from './observation-store.ts';
 import { OrderStore, type OrderStoreOptions } from './order-store.ts';
@@ -76,7 +76,7 @@ export class History {
     this.latency = new LatencyStore();
   }
 
-  /** Folds one record into the stores. Throws HistoryError `HISTORY_INVALID_RECORD` on a malformed record. */
+  /** Folds one record into the stores. Throws StreamproofError `HISTORY_INVALID_RECORD` on a malformed record. */
   record(r: HistoryRecord): void {
     if (!Number.isFinite(r.time)) throw invalid(r, 'time must be a finite number of ms');
     if (this.#firstTime === undefined || r.time < this.#firstTime) this.#firstTime = r.time;
@@ -229,10 +229,10 @@ export class History {
   static fromJSON(json: unknown): History {
     const j = json as Record<string, unknown> | null;
     if (j === null || typeof j !== 'object' || j.format !== HISTORY_FORMAT) {
-      throw new HistoryError('HISTORY_INVALID_JSON', `expected format "${HISTORY_FORMAT}"`, { path: 'format' });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', `expected format "${HISTORY_FORMAT}"`, { path: 'format' });
     }
     if (j.version !== HISTORY_VERSION) {
-      throw new HistoryError(
+      throw StreamproofError.at(
         'HISTORY_INVALID_JSON',
         `unsupported version ${JSON.stringify(j.version)} (this streamproof reads version ${HISTORY_VERSION})`,
         { path: 'version' },
@@ -259,7 +259,7 @@ export class History {
         typeof d.complete !== 'boolean' ||
         (consumed !== undefined && (!Array.isArray(consumed) || consumed.some((x) => typeof x !== 'string')))
       ) {
-        throw new HistoryError(
+        throw StreamproofError.at(
           'HISTORY_INVALID_JSON',
           'expected { time: number, complete: boolean, consumed?: string[] }',
           { path: 'drain' },
@@ -272,11 +272,11 @@ export class History {
       };
     }
     if (!Array.isArray(j.faults))
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected an array', { path: 'faults' });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an array', { path: 'faults' });
     j.faults.forEach((f: unknown, i: number) => {
       const w = (f ?? {}) as Record<string, unknown>;
       if (typeof w.faultId !== 'string' || typeof w.fault !== 'string' || typeof w.startedAt !== 'number') {
-        throw new HistoryError('HISTORY_INVALID_JSON', 'expected { faultId, fault, startedAt, healedAt? }', {
+        throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected { faultId, fault, startedAt, healedAt? }', {
           path: `faults[${i}]`,
         });
       }
@@ -299,15 +299,15 @@ export function historyOf(records: Iterable<HistoryRecord>, options: HistoryOpti
   return h;
 }
 
-function invalid(r: HistoryRecord, message: string): HistoryError {
-  return new HistoryError('HISTORY_INVALID_RECORD', `${message} in ${JSON.stringify(r)}`, {
+function invalid(r: HistoryRecord, message: string): StreamproofError {
+  return StreamproofError.at('HISTORY_INVALID_RECORD', `${message} in ${JSON.stringify(r)}`, {
     path: `record(${r.kind})`,
   });
 }
 
 function optionalNumber(v: unknown, path: string): number | undefined {
   if (v === null || v === undefined) return undefined;
-  if (typeof v !== 'number') throw new HistoryError('HISTORY_INVALID_JSON', 'expected a number or null', { path });
+  if (typeof v !== 'number') throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected a number or null', { path });
   return v;
 }
 

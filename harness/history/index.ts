@@ -3,7 +3,6 @@
  * See docs/checkers.md for the model and the memory cost.
  */
 
-export { HISTORY_ERROR_CODES, HistoryError, type HistoryErrorCode } from './errors.ts';
 export {
   type DrainState,
   type FaultWindow,

@@ -21,7 +21,7 @@
 
 import type { Histogram } from 'hdr-histogram-js';
 import * as hdr from 'hdr-histogram-js';
-import { HistoryError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import type { Outcome } from './record.ts';
 
 /** The unit every histogram in this store records. */
@@ -221,12 +221,16 @@ export class LatencyStore {
   static fromJSON(json: unknown, path = 'latency'): LatencyStore {
     const j = json as Record<string, unknown> | null;
     if (j === null || typeof j !== 'object') {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected an object', { path });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an object', { path });
     }
     if (j.unit !== LATENCY_UNIT) {
-      throw new HistoryError('HISTORY_INVALID_JSON', `expected unit "${LATENCY_UNIT}", got ${JSON.stringify(j.unit)}`, {
-        path: `${path}.unit`,
-      });
+      throw StreamproofError.at(
+        'HISTORY_INVALID_JSON',
+        `expected unit "${LATENCY_UNIT}", got ${JSON.stringify(j.unit)}`,
+        {
+          path: `${path}.unit`,
+        },
+      );
     }
     const store = new LatencyStore();
     store.e2e.add(decode(j.e2e, 32, `${path}.e2e`));
@@ -236,7 +240,7 @@ export class LatencyStore {
     store.negative.ack = int(negative?.ack, `${path}.negative.ack`);
     store.#missingSentAt = int(j.missingSentAt, `${path}.missingSentAt`);
     if (!Array.isArray(j.seconds)) {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected an array', { path: `${path}.seconds` });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an array', { path: `${path}.seconds` });
     }
     j.seconds.forEach((entry: unknown, i: number) => {
       const at = `${path}.seconds[${i}]`;
@@ -267,20 +271,20 @@ export class LatencyStore {
 }
 
 function decode(v: unknown, bitBucketSize: 32 | 'packed', path: string): Histogram {
-  if (typeof v !== 'string') throw new HistoryError('HISTORY_INVALID_JSON', 'expected a base64 histogram', { path });
+  if (typeof v !== 'string') throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected a base64 histogram', { path });
   try {
     const h = hdr.decodeFromCompressedBase64(v, bitBucketSize, false);
     // Decoded histograms come back fixed-size; later merges may bring larger values.
     h.autoResize = true;
     return h;
   } catch (cause) {
-    throw new HistoryError('HISTORY_INVALID_JSON', 'not an HdrHistogram compressed base64 payload', { path, cause });
+    throw StreamproofError.at('HISTORY_INVALID_JSON', 'not an HdrHistogram compressed base64 payload', { path, cause });
   }
 }
 
 function int(v: unknown, path: string, allowNegative = false): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || (!allowNegative && v < 0)) {
-    throw new HistoryError('HISTORY_INVALID_JSON', 'expected a non-negative integer', { path });
+    throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected a non-negative integer', { path });
   }
   return v;
 }

@@ -14,7 +14,7 @@
  * (this, other) order, so merging a run's first half with its second half equals recording the whole run.
  */
 
-import { HistoryError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { formatEventId } from './record.ts';
 import { SeqBitset, type SeqBitsetJson } from './seq-bitset.ts';
 
@@ -208,37 +208,37 @@ export class ObservationStore {
 
   static fromJSON(json: unknown, path = 'observations'): ObservationStore {
     if (typeof json !== 'object' || json === null) {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected an object', { path });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an object', { path });
     }
     const j = json as Record<string, unknown>;
     const store = new ObservationStore(resolveOptions(j.options ?? {}, `${path}.options`));
     if (!Array.isArray(j.producers)) {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected an array', { path: `${path}.producers` });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an array', { path: `${path}.producers` });
     }
     j.producers.forEach((entry: unknown, i: number) => {
       const at = `${path}.producers[${i}]`;
       const e = entry as Record<string, unknown> | null;
       const producer = e?.producer;
       if (typeof producer !== 'number' || !Number.isInteger(producer) || producer < 0) {
-        throw new HistoryError('HISTORY_INVALID_JSON', 'expected producer: non-negative integer', { path: at });
+        throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected producer: non-negative integer', { path: at });
       }
       const once = SeqBitset.fromJSON(e?.once, `${at}.once`);
       const twice = SeqBitset.fromJSON(e?.twice, `${at}.twice`);
       store.#byProducer.set(producer, { once, twice });
     });
     if (typeof j.counts !== 'object' || j.counts === null) {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected an object', { path: `${path}.counts` });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an object', { path: `${path}.counts` });
     }
     for (const [id, n] of Object.entries(j.counts)) {
       if (typeof n !== 'number' || !Number.isInteger(n) || n < 3) {
-        throw new HistoryError('HISTORY_INVALID_JSON', 'expected an integer >= 3', { path: `${path}.counts.${id}` });
+        throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an integer >= 3', { path: `${path}.counts.${id}` });
       }
       store.#counts.set(id, n);
     }
     store.#unexpectedIds.push(...stringArray(j.unexpectedIds, `${path}.unexpectedIds`));
     store.#unexpectedIdCount = count(j.unexpectedIdCount, `${path}.unexpectedIdCount`);
     if (!Array.isArray(j.undecodableExamples)) {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected an array', { path: `${path}.undecodableExamples` });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an array', { path: `${path}.undecodableExamples` });
     }
     store.#undecodable.push(...(j.undecodableExamples as UndecodableExample[]));
     store.#undecodableCount = count(j.undecodableCount, `${path}.undecodableCount`);
@@ -269,7 +269,7 @@ function resolveOptions(options: unknown, path: string): Required<ObservationSto
     const v = o[key];
     if (v === undefined) continue;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected a non-negative integer', { path: `${path}.${key}` });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected a non-negative integer', { path: `${path}.${key}` });
     }
     out[key] = v;
   }
@@ -278,14 +278,14 @@ function resolveOptions(options: unknown, path: string): Required<ObservationSto
 
 function stringArray(v: unknown, path: string): string[] {
   if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) {
-    throw new HistoryError('HISTORY_INVALID_JSON', 'expected an array of strings', { path });
+    throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an array of strings', { path });
   }
   return v as string[];
 }
 
 function count(v: unknown, path: string): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new HistoryError('HISTORY_INVALID_JSON', 'expected a non-negative integer', { path });
+    throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected a non-negative integer', { path });
   }
   return v;
 }

@@ -13,7 +13,7 @@
  * order checker answers `unknown` for it rather than guessing.
  */
 
-import { HistoryError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 
 export interface OrderViolation {
   readonly userId: string;
@@ -155,7 +155,7 @@ export class OrderStore {
       !Array.isArray(j.overlappingPartitions) ||
       typeof j.unkeyed !== 'number'
     ) {
-      throw new HistoryError(
+      throw StreamproofError.at(
         'HISTORY_INVALID_JSON',
         'expected { maxViolations, lastSeq, violations, violationCount, overlappingPartitions, unkeyed }',
         { path },
@@ -164,7 +164,7 @@ export class OrderStore {
     const store = new OrderStore({ maxViolations: j.maxViolations });
     for (const [p, users] of Object.entries(j.lastSeq as Record<string, unknown>)) {
       if (typeof users !== 'object' || users === null) {
-        throw new HistoryError('HISTORY_INVALID_JSON', 'expected an object of user -> userSeq', {
+        throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected an object of user -> userSeq', {
           path: `${path}.lastSeq.${p}`,
         });
       }

@@ -12,7 +12,7 @@
  * Offered events without any outcome (the run stopped first) are counted as `unresolved`.
  */
 
-import { HistoryError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import type { Outcome } from './record.ts';
 import { popcount32, SeqBitset, type SeqBitsetJson } from './seq-bitset.ts';
 
@@ -130,7 +130,7 @@ export class OutcomeStore {
   static fromJSON(json: unknown, path = 'outcomes'): OutcomeStore {
     const producers = (json as { producers?: unknown } | null)?.producers;
     if (!Array.isArray(producers)) {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected { producers: [...] }', { path });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected { producers: [...] }', { path });
     }
     const store = new OutcomeStore();
     producers.forEach((entry: unknown, i: number) => {
@@ -138,10 +138,10 @@ export class OutcomeStore {
       const e = entry as Record<string, unknown> | null;
       const producer = e?.producer;
       if (typeof producer !== 'number' || !Number.isInteger(producer) || producer < 0) {
-        throw new HistoryError('HISTORY_INVALID_JSON', 'expected producer: non-negative integer', { path: at });
+        throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected producer: non-negative integer', { path: at });
       }
       if (store.#byProducer.has(producer)) {
-        throw new HistoryError('HISTORY_INVALID_JSON', `producer ${producer} appears twice`, { path: at });
+        throw StreamproofError.at('HISTORY_INVALID_JSON', `producer ${producer} appears twice`, { path: at });
       }
       store.#byProducer.set(producer, {
         offered: SeqBitset.fromJSON(e?.offered, `${at}.offered`),

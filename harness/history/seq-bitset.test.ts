@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HistoryError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { parseEventId } from './record.ts';
 import { popcount32, SeqBitset } from './seq-bitset.ts';
 
@@ -61,12 +61,12 @@ describe('SeqBitset', () => {
   });
 
   it('rejects a corrupt JSON bitset with a stable code', () => {
-    expect(() => SeqBitset.fromJSON({ size: 64, base64: 'not deflate' })).toThrowError(HistoryError);
+    expect(() => SeqBitset.fromJSON({ size: 64, base64: 'not deflate' })).toThrowError(StreamproofError);
     try {
       SeqBitset.fromJSON({ size: -1, base64: '' }, 'outcomes.producers[0].acked');
     } catch (e) {
-      expect((e as HistoryError).code).toBe('HISTORY_INVALID_JSON');
-      expect((e as HistoryError).message).toContain('outcomes.producers[0].acked');
+      expect((e as StreamproofError).code).toBe('HISTORY_INVALID_JSON');
+      expect((e as StreamproofError).message).toContain('outcomes.producers[0].acked');
     }
     const b = SeqBitset.of([40]).toJSON();
     expect(() => SeqBitset.fromJSON({ ...b, size: 10 })).toThrowError(/size|bytes/);

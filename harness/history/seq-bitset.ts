@@ -14,7 +14,7 @@
  */
 
 import { deflateSync, inflateSync } from 'node:zlib';
-import { HistoryError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 
 export interface SeqBitsetJson {
   readonly size: number;
@@ -178,11 +178,11 @@ export class SeqBitset {
 
   static fromJSON(json: unknown, path = 'bitset'): SeqBitset {
     if (typeof json !== 'object' || json === null) {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected { size, base64 }', { path });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected { size, base64 }', { path });
     }
     const { size, base64 } = json as Record<string, unknown>;
     if (typeof size !== 'number' || !Number.isInteger(size) || size < 0 || typeof base64 !== 'string') {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'expected { size: non-negative integer, base64: string }', {
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'expected { size: non-negative integer, base64: string }', {
         path,
       });
     }
@@ -190,20 +190,24 @@ export class SeqBitset {
     try {
       bytes = inflateSync(Buffer.from(base64, 'base64'));
     } catch (cause) {
-      throw new HistoryError('HISTORY_INVALID_JSON', 'base64 is not a deflated bitset', { path, cause });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', 'base64 is not a deflated bitset', { path, cause });
     }
     const n = (size + 31) >>> 5;
     if (bytes.length !== n * 4) {
-      throw new HistoryError('HISTORY_INVALID_JSON', `expected ${n * 4} bytes for size ${size}, got ${bytes.length}`, {
-        path,
-      });
+      throw StreamproofError.at(
+        'HISTORY_INVALID_JSON',
+        `expected ${n * 4} bytes for size ${size}, got ${bytes.length}`,
+        {
+          path,
+        },
+      );
     }
     const out = new SeqBitset();
     out.#words = new Uint32Array(Math.max(n, 1));
     for (let i = 0; i < n; i++) out.#words[i] = bytes.readUInt32LE(i * 4);
     out.#size = size;
     if (out.#highestSetBit() >= size) {
-      throw new HistoryError('HISTORY_INVALID_JSON', `a bit is set at or beyond size ${size}`, { path });
+      throw StreamproofError.at('HISTORY_INVALID_JSON', `a bit is set at or beyond size ${size}`, { path });
     }
     return out;
   }

@@ -6,7 +6,7 @@
 
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
-import { CheckerError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 
 /** Writes `entries` as NDJSON to `path`; resolves to the number of lines written. */
 export async function writeAnomalyFile(path: string, entries: Iterable<object>): Promise<number> {
@@ -30,7 +30,7 @@ export async function writeAnomalyFile(path: string, entries: Iterable<object>):
   }
   if (failure !== undefined) {
     out.destroy();
-    throw new CheckerError('CHECKER_IO', `cannot write anomaly file: ${failure.message}`, { path, cause: failure });
+    throw StreamproofError.at('CHECKER_IO', `cannot write anomaly file: ${failure.message}`, { path, cause: failure });
   }
   return lines;
 }

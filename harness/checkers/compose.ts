@@ -14,7 +14,7 @@
  */
 
 import type { History } from '../history/index.ts';
-import { CheckerError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { ANOMALIES, type AnomalyName, type Checker, type CheckerResult } from './types.ts';
 
 export const VERDICTS = ['pass', 'fail', 'slo-breach', 'unknown'] as const;
@@ -49,7 +49,7 @@ export function runChecker(checker: Checker, history: History): CheckerResult {
       valid: 'unknown',
       anomalyTypes: [],
       reason: `checker "${checker.name}" threw`,
-      error: new CheckerError('CHECKER_THREW', message, { cause }).toJSON(),
+      error: StreamproofError.at('CHECKER_THREW', message, { cause }).toJSON(),
     };
   }
   const problem = malformed(result);
@@ -58,7 +58,7 @@ export function runChecker(checker: Checker, history: History): CheckerResult {
       valid: 'unknown',
       anomalyTypes: [],
       reason: `checker "${checker.name}" returned an invalid result`,
-      error: new CheckerError('CHECKER_INVALID_RESULT', `checker "${checker.name}": ${problem}`).toJSON(),
+      error: StreamproofError.at('CHECKER_INVALID_RESULT', `checker "${checker.name}": ${problem}`).toJSON(),
     };
   }
   return result as CheckerResult;
@@ -105,7 +105,10 @@ export function compose(checkers: readonly Checker[]): Checker<ComposedResult> {
   const seen = new Set<string>();
   for (const c of checkers) {
     if (seen.has(c.name)) {
-      throw new CheckerError('CHECKER_DUPLICATE_NAME', `two checkers are named "${c.name}"; give each a unique name`);
+      throw StreamproofError.at(
+        'CHECKER_DUPLICATE_NAME',
+        `two checkers are named "${c.name}"; give each a unique name`,
+      );
     }
     seen.add(c.name);
   }

@@ -15,7 +15,6 @@ export {
   type Verdict,
   verdictOf,
 } from './compose.ts';
-export { CHECKER_ERROR_CODES, CheckerError, type CheckerErrorCode, type CheckerErrorJson } from './errors.ts';
 export {
   checkExactlyOnce,
   type ExactlyOnceCounts,

@@ -20,7 +20,7 @@
 
 import type { FaultWindow, History, SeriesPoint } from '../history/index.ts';
 import { percentileMs } from '../history/index.ts';
-import { CheckerError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 
 export interface RecoveryOptions {
   readonly baselineSeconds?: number;
@@ -58,14 +58,14 @@ export function resolveRecoveryOptions(options: RecoveryOptions = {}): Required<
   const o = { ...DEFAULT_RECOVERY_OPTIONS, ...stripUndefined(options) };
   for (const key of ['baselineSeconds', 'stableSeconds'] as const) {
     if (!Number.isInteger(o[key]) || o[key] < 1) {
-      throw new CheckerError('CHECKER_INVALID_OPTION', `expected an integer >= 1, got ${o[key]}`, {
+      throw StreamproofError.at('CHECKER_INVALID_OPTION', `expected an integer >= 1, got ${o[key]}`, {
         path: `recovery.${key}`,
       });
     }
   }
   for (const key of ['rateBand', 'latencyBand', 'latencySlackMs'] as const) {
     if (!Number.isFinite(o[key]) || o[key] < 0) {
-      throw new CheckerError('CHECKER_INVALID_OPTION', `expected a number >= 0, got ${o[key]}`, {
+      throw StreamproofError.at('CHECKER_INVALID_OPTION', `expected a number >= 0, got ${o[key]}`, {
         path: `recovery.${key}`,
       });
     }

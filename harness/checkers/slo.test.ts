@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { History } from '../history/index.ts';
-import { CheckerError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { checkSlo, slo } from './slo.ts';
 import { parseThreshold, parseThresholds } from './threshold.ts';
 
@@ -81,12 +81,12 @@ describe('threshold parsing', () => {
       } catch (e) {
         error = e;
       }
-      expect(error, expr).toBeInstanceOf(CheckerError);
-      expect((error as CheckerError).code, expr).toBe('SLO_PARSE');
-      expect((error as CheckerError).message, expr).toMatch(message);
+      expect(error, expr).toBeInstanceOf(StreamproofError);
+      expect((error as StreamproofError).code, expr).toBe('SLO_PARSE');
+      expect((error as StreamproofError).message, expr).toMatch(message);
     }
     expect(() => slo({ latency_p95: ['p(95)<1s'] })).toThrowError(
-      expect.objectContaining({ code: 'SLO_UNKNOWN_METRIC', path: 'slos.latency_p95[0]' }),
+      expect.objectContaining({ code: 'SLO_UNKNOWN_METRIC', details: { path: 'slos.latency_p95[0]' } }),
     );
   });
 });

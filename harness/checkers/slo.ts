@@ -117,7 +117,7 @@ export function checkSlo(history: History, thresholds: readonly Threshold[]): Sl
   };
 }
 
-/** The SLO checker. Parses eagerly: a bad expression throws CheckerError `SLO_PARSE` here, not at check time. */
+/** The SLO checker. Parses eagerly: a bad expression throws StreamproofError `SLO_PARSE` here, not at check time. */
 export function slo(spec: SloSpec, options: { path?: string } = {}): Checker<SloResult> {
   const thresholds = parseThresholds(spec, options.path ?? 'slos');
   return { name: 'slo', check: (history) => checkSlo(history, thresholds) };

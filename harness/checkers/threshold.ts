@@ -17,7 +17,7 @@
  * its path and the expression, never a failed run.
  */
 
-import { CheckerError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 
 export const SLO_METRICS = ['e2e_latency', 'ack_latency', 'throughput', 'error_rate'] as const;
 export type SloMetric = (typeof SLO_METRICS)[number];
@@ -55,18 +55,18 @@ const TIME_UNITS_MS: Readonly<Record<string, number>> = { us: 0.001, µs: 0.001,
 
 const TREND_AGGREGATIONS: readonly SloAggregation[] = ['avg', 'min', 'max', 'med', 'p', 'count'];
 
-/** Parses one expression for one metric. Throws CheckerError `SLO_PARSE` / `SLO_UNKNOWN_METRIC`. */
+/** Parses one expression for one metric. Throws StreamproofError `SLO_PARSE` / `SLO_UNKNOWN_METRIC`. */
 export function parseThreshold(metric: string, expression: string, path = `slos.${metric}`): Threshold {
   if (!(SLO_METRICS as readonly string[]).includes(metric)) {
-    throw new CheckerError(
+    throw StreamproofError.at(
       'SLO_UNKNOWN_METRIC',
       `unknown metric "${metric}"; streamproof measures ${SLO_METRICS.join(', ')}`,
       { path },
     );
   }
   const m = metric as SloMetric;
-  const bad = (why: string): CheckerError =>
-    new CheckerError('SLO_PARSE', `bad threshold ${JSON.stringify(expression)}: ${why}`, { path });
+  const bad = (why: string): StreamproofError =>
+    StreamproofError.at('SLO_PARSE', `bad threshold ${JSON.stringify(expression)}: ${why}`, { path });
   if (typeof expression !== 'string') throw bad('expected a string like "p(95)<500ms"');
   const match = EXPRESSION.exec(expression);
   if (match === null) {
@@ -115,14 +115,14 @@ export function parseThreshold(metric: string, expression: string, path = `slos.
 /** Parses a whole SLO spec, in metric then expression order. */
 export function parseThresholds(spec: SloSpec, path = 'slos'): Threshold[] {
   if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) {
-    throw new CheckerError('SLO_PARSE', 'expected an object of metric -> threshold expressions', { path });
+    throw StreamproofError.at('SLO_PARSE', 'expected an object of metric -> threshold expressions', { path });
   }
   const out: Threshold[] = [];
   for (const [metric, value] of Object.entries(spec)) {
     if (value === undefined) continue;
     const list = typeof value === 'string' ? [value] : value;
     if (!Array.isArray(list)) {
-      throw new CheckerError('SLO_PARSE', 'expected a threshold expression or a list of them', {
+      throw StreamproofError.at('SLO_PARSE', 'expected a threshold expression or a list of them', {
         path: `${path}.${metric}`,
       });
     }

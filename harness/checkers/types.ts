@@ -5,7 +5,7 @@
  */
 
 import type { History } from '../history/index.ts';
-import { CheckerError, type CheckerErrorJson } from './errors.ts';
+import { StreamproofError, type StreamproofErrorJson } from '../util/errors.ts';
 
 /** Stable anomaly names (shared with reports and the docs). */
 export const ANOMALIES = [
@@ -29,7 +29,7 @@ export interface CheckerResult {
   /** Why `valid` is unknown, for humans. */
   readonly reason?: string;
   /** Set when the checker threw or returned garbage. */
-  readonly error?: CheckerErrorJson;
+  readonly error?: StreamproofErrorJson;
 }
 
 export interface Checker<R extends CheckerResult = CheckerResult> {
@@ -43,7 +43,7 @@ export const DEFAULT_MAX_EXAMPLES = 20;
 export function resolveMaxExamples(maxExamples: number | undefined, path: string): number {
   const n = maxExamples ?? DEFAULT_MAX_EXAMPLES;
   if (!Number.isInteger(n) || n < 0) {
-    throw new CheckerError('CHECKER_INVALID_OPTION', `expected a non-negative integer, got ${String(maxExamples)}`, {
+    throw StreamproofError.at('CHECKER_INVALID_OPTION', `expected a non-negative integer, got ${String(maxExamples)}`, {
       path,
     });
   }

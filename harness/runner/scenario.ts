@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CheckerError } from '../checkers/errors.ts';
 import { parseThresholds, type SloSpec } from '../checkers/threshold.ts';
 import { type FaultSpec, validateFault } from '../faults/index.ts';
 import { parseDuration } from '../util/duration.ts';
@@ -277,7 +276,7 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
   try {
     parseThresholds(slo, `${path}.slo`);
   } catch (err) {
-    if (err instanceof CheckerError)
+    if (err instanceof StreamproofError && (err.code === 'SLO_PARSE' || err.code === 'SLO_UNKNOWN_METRIC'))
       throw new StreamproofError('INVALID_SCENARIO', err.message, { path: `${path}.slo` });
     throw err;
   }

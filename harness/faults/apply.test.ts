@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { StreamproofError } from '../util/errors.ts';
 import { applyFault, healAll } from './apply.ts';
-import { FaultError } from './errors.ts';
 import { fakeContext } from './fake-context.ts';
 import type { FaultSpec, ToxicFault } from './spec.ts';
 
@@ -95,9 +95,11 @@ describe('applyFault: toxics', () => {
     const err = await applyFault({ ...net, kind: 'latency', target: 'sut->kafka', latencyMs: 5 }, ctx, {
       faultId: 'x',
     }).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(FaultError);
-    expect((err as FaultError).code).toBe('FAULT_APPLY_FAILED');
-    expect((err as FaultError).message).toMatch(/^x: latency on sut->kafka failed: injected failure: add broker-3/);
+    expect(err).toBeInstanceOf(StreamproofError);
+    expect((err as StreamproofError).code).toBe('FAULT_APPLY_FAILED');
+    expect((err as StreamproofError).message).toMatch(
+      /^x: latency on sut->kafka failed: injected failure: add broker-3/,
+    );
     expect(ctx.toxiproxy.clean()).toBe(true);
   });
 
@@ -109,7 +111,7 @@ describe('applyFault: toxics', () => {
     );
     ctx.toxiproxy.failures.push(/^remove broker-2 /);
     const err = await f.heal().catch((e: unknown) => e);
-    expect((err as FaultError).code).toBe('FAULT_HEAL_FAILED');
+    expect((err as StreamproofError).code).toBe('FAULT_HEAL_FAILED');
     expect(toxicsOf(ctx, 'broker-1')).toEqual([]);
     expect(toxicsOf(ctx, 'broker-2')).toHaveLength(1);
     expect(toxicsOf(ctx, 'broker-3')).toEqual([]);
@@ -223,7 +225,7 @@ describe('healAll', () => {
     await applyFault({ at: 0, kind: 'kill', target: 'sut' }, ctx);
     ctx.toxiproxy.failures.push(/^reset$/);
     ctx.sut[0]!.failStart = true;
-    const err = (await healAll(ctx).catch((e: unknown) => e)) as FaultError;
+    const err = (await healAll(ctx).catch((e: unknown) => e)) as StreamproofError;
     expect(err.code).toBe('FAULT_HEAL_FAILED');
     expect(err.message).toMatch(/toxiproxy reset: injected failure: reset/);
     expect(err.message).toMatch(/sut:0: sut:0 did not start/);

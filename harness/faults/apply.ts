@@ -18,8 +18,8 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseDuration } from '../util/duration.ts';
+import { messageOf, StreamproofError } from '../util/errors.ts';
 import { everyProcess, type FaultContext, type ProcessTarget, proxiesOf, type ToxicBody } from './context.ts';
-import { FaultError, messageOf } from './errors.ts';
 import { type FaultSpec, isToxicFault, parseTarget, type RollingRestartFault, type ToxicFault } from './spec.ts';
 
 export interface ActiveFault {
@@ -53,16 +53,18 @@ interface Part {
 }
 
 /**
- * Applies `spec` in `ctx` and returns the fault in effect. Throws FaultError `FAULT_UNKNOWN_TARGET` (nothing
+ * Applies `spec` in `ctx` and returns the fault in effect. Throws StreamproofError `FAULT_UNKNOWN_TARGET` (nothing
  * applied) or `FAULT_APPLY_FAILED` (whatever had taken effect was undone first).
  */
 export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: ApplyOptions = {}): Promise<ActiveFault> {
   const faultId = opts.faultId ?? spec.name ?? spec.kind;
   const target = parseTarget(spec.target);
-  if (!target) throw new FaultError('FAULT_UNKNOWN_TARGET', `not a target: ${spec.target}`, { faultId });
+  if (!target) throw StreamproofError.at('FAULT_UNKNOWN_TARGET', `not a target: ${spec.target}`, { faultId });
   if (target.type === 'cluster' || spec.kind === 'rolling-restart') {
     if (spec.kind !== 'rolling-restart' || target.type !== 'cluster') {
-      throw new FaultError('FAULT_UNKNOWN_TARGET', `a ${spec.kind} fault cannot target ${spec.target}`, { faultId });
+      throw StreamproofError.at('FAULT_UNKNOWN_TARGET', `a ${spec.kind} fault cannot target ${spec.target}`, {
+        faultId,
+      });
     }
     return rollingRestart(spec, ctx, faultId, opts.sleep ?? abortableSleep, opts.now ?? Date.now);
   }
@@ -71,7 +73,7 @@ export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: Apply
   const toxics: string[] = [];
   if (target.type === 'connection') {
     if (spec.kind !== 'partition' && !isToxicFault(spec)) {
-      throw new FaultError('FAULT_UNKNOWN_TARGET', `a ${spec.kind} fault needs a process target`, { faultId });
+      throw StreamproofError.at('FAULT_UNKNOWN_TARGET', `a ${spec.kind} fault needs a process target`, { faultId });
     }
     targets = proxiesOf(target, ctx);
     if (spec.kind === 'partition') {
@@ -87,7 +89,7 @@ export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: Apply
     }
   } else {
     if (spec.kind !== 'kill' && spec.kind !== 'pause' && spec.kind !== 'restart') {
-      throw new FaultError('FAULT_UNKNOWN_TARGET', `a ${spec.kind} fault needs a connection target`, { faultId });
+      throw StreamproofError.at('FAULT_UNKNOWN_TARGET', `a ${spec.kind} fault needs a connection target`, { faultId });
     }
     const procs = ctx.processes(target);
     targets = procs.map((p) => p.name);
@@ -101,7 +103,7 @@ export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: Apply
   if (failures.length > 0) {
     const rollback = await undoAll(parts);
     const also = rollback.length > 0 ? `; rolling back also failed: ${rollback.map(messageOf).join('; ')}` : '';
-    throw new FaultError(
+    throw StreamproofError.at(
       'FAULT_APPLY_FAILED',
       `${spec.kind} on ${spec.target} failed: ${failures.map(messageOf).join('; ')}${also}`,
       { faultId, cause: failures[0] },
@@ -122,7 +124,7 @@ export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: Apply
         try {
           const errors = await undoAll(parts);
           if (errors.length > 0) {
-            throw new FaultError(
+            throw StreamproofError.at(
               'FAULT_HEAL_FAILED',
               `healing ${spec.kind} on ${spec.target} failed: ${errors.map(messageOf).join('; ')}`,
               { faultId, cause: errors[0] },
@@ -141,7 +143,7 @@ export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: Apply
 /**
  * Back to a clean state, whatever happened: Toxiproxy reset (every proxy enabled, every toxic removed), every
  * process (every broker, every SUT instance) resumed, and started unless it runs. Every step is tried; the errors
- * are thrown together at the end as FaultError `FAULT_HEAL_FAILED`. Call it before stopping the SUT on purpose.
+ * are thrown together at the end as StreamproofError `FAULT_HEAL_FAILED`. Call it before stopping the SUT on purpose.
  */
 export async function healAll(ctx: FaultContext): Promise<void> {
   holdsOf(ctx).clear();
@@ -169,7 +171,9 @@ export async function healAll(ctx: FaultContext): Promise<void> {
   );
   for (const s of settled) if (s.status === 'rejected') errors.push(s.reason);
   if (errors.length > 0) {
-    throw new FaultError('FAULT_HEAL_FAILED', `healAll: ${errors.map(messageOf).join('; ')}`, { cause: errors[0] });
+    throw StreamproofError.at('FAULT_HEAL_FAILED', `healAll: ${errors.map(messageOf).join('; ')}`, {
+      cause: errors[0],
+    });
   }
 }
 
@@ -245,10 +249,14 @@ async function rollingRestart(
     ),
   ]);
   if (failedFirst !== undefined) {
-    throw new FaultError('FAULT_APPLY_FAILED', `rolling-restart of ${spec.target} failed: ${messageOf(failedFirst)}`, {
-      faultId,
-      cause: failedFirst,
-    });
+    throw StreamproofError.at(
+      'FAULT_APPLY_FAILED',
+      `rolling-restart of ${spec.target} failed: ${messageOf(failedFirst)}`,
+      {
+        faultId,
+        cause: failedFirst,
+      },
+    );
   }
   let settled = false;
   const ended = roll.finally(() => {
@@ -279,7 +287,7 @@ async function rollingRestart(
             }
           }
           if (errors.length > 0) {
-            throw new FaultError('FAULT_HEAL_FAILED', `healing rolling-restart failed: ${errors.join('; ')}`, {
+            throw StreamproofError.at('FAULT_HEAL_FAILED', `healing rolling-restart failed: ${errors.join('; ')}`, {
               faultId,
             });
           }

@@ -8,7 +8,7 @@ import { underReplicatedPartitions } from '../kafka/clients.ts';
 import type { ProcessControl } from '../stack/process.ts';
 import type { BrokerHandle, StartedStack } from '../stack/stack.ts';
 import { proxyName } from '../stack/toxiproxy.ts';
-import { FaultError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import type { ParsedTarget, ProcessSelector } from './spec.ts';
 
 /** A process a fault can crash, freeze and bring back, named as targets name it (`broker:2`, `sut:0`). */
@@ -47,7 +47,7 @@ export interface FaultContext {
   readonly toxiproxy: ToxiproxyClient;
   /** The brokers of the stack; broker N sits behind proxy `broker-N`. */
   readonly brokerIds: readonly number[];
-  /** The processes a process target names; throws FaultError `FAULT_UNKNOWN_TARGET` when there are none. */
+  /** The processes a process target names; throws StreamproofError `FAULT_UNKNOWN_TARGET` when there are none. */
   processes(target: ProcessSelector): ProcessTarget[];
   /**
    * The partitions of the cluster (every topic, internal ones too) that are not fully in sync, e.g.
@@ -62,7 +62,7 @@ export interface FaultContext {
 export function proxiesOf(target: Extract<ParsedTarget, { type: 'connection' }>, ctx: FaultContext): string[] {
   if (target.brokerId === 'all') return ctx.brokerIds.map(proxyName);
   if (!ctx.brokerIds.includes(target.brokerId)) {
-    throw new FaultError(
+    throw StreamproofError.at(
       'FAULT_UNKNOWN_TARGET',
       `sut->broker:${target.brokerId}: no such broker (this stack has ${ctx.brokerIds.join(', ')})`,
     );
@@ -106,7 +106,7 @@ export function stackFaultContext(stack: StartedStack, sut: () => readonly Proce
     processes(target) {
       if (target.role === 'broker') {
         if (!brokerIds.includes(target.id)) {
-          throw new FaultError(
+          throw StreamproofError.at(
             'FAULT_UNKNOWN_TARGET',
             `broker:${target.id}: no such broker (this stack has ${brokerIds.join(', ')})`,
           );
@@ -115,12 +115,12 @@ export function stackFaultContext(stack: StartedStack, sut: () => readonly Proce
       }
       const all = sut();
       if (target.instance === 'all') {
-        if (all.length === 0) throw new FaultError('FAULT_UNKNOWN_TARGET', 'sut: no SUT instance is running');
+        if (all.length === 0) throw StreamproofError.at('FAULT_UNKNOWN_TARGET', 'sut: no SUT instance is running');
         return [...all];
       }
       const one = all[target.instance];
       if (!one) {
-        throw new FaultError(
+        throw StreamproofError.at(
           'FAULT_UNKNOWN_TARGET',
           `sut:${target.instance}: no such SUT instance (${all.length} instance(s): sut:0..sut:${all.length - 1})`,
         );
@@ -137,7 +137,7 @@ export function everyProcess(ctx: FaultContext): ProcessTarget[] {
   try {
     out.push(...ctx.processes({ type: 'process', role: 'sut', instance: 'all' }));
   } catch (err) {
-    if (!(err instanceof FaultError && err.code === 'FAULT_UNKNOWN_TARGET')) throw err;
+    if (!(err instanceof StreamproofError && err.code === 'FAULT_UNKNOWN_TARGET')) throw err;
   }
   return out;
 }

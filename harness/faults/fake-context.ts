@@ -3,8 +3,9 @@
  * reports them), fake processes, a FaultContext over them, and a virtual clock for schedules. Used by the unit
  * tests here and by anything that unit-tests a runner around faults; nothing in production imports it.
  */
+
+import { StreamproofError } from '../util/errors.ts';
 import type { FaultContext, ProcessTarget, ToxicBody, ToxiproxyClient, ToxiproxyProxy } from './context.ts';
-import { FaultError } from './errors.ts';
 
 export interface FakeProxyState {
   enabled: boolean;
@@ -163,12 +164,12 @@ export function fakeContext(opts: { brokers?: number; sut?: number } = {}): Fake
     processes(target) {
       if (target.role === 'broker') {
         const b = brokers[target.id - 1];
-        if (!b) throw new FaultError('FAULT_UNKNOWN_TARGET', `broker:${target.id}: no such broker`);
+        if (!b) throw StreamproofError.at('FAULT_UNKNOWN_TARGET', `broker:${target.id}: no such broker`);
         return [b];
       }
       if (target.instance === 'all') return [...sut];
       const s = sut[target.instance];
-      if (!s) throw new FaultError('FAULT_UNKNOWN_TARGET', `sut:${target.instance}: no such SUT instance`);
+      if (!s) throw StreamproofError.at('FAULT_UNKNOWN_TARGET', `sut:${target.instance}: no such SUT instance`);
       return [s];
     },
   };

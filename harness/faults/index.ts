@@ -13,7 +13,6 @@ export {
   type ToxiproxyClient,
   type ToxiproxyProxy,
 } from './context.ts';
-export { FAULT_ERROR_CODES, FaultError, type FaultErrorCode, type FaultErrorJson } from './errors.ts';
 export {
   type FaultEventRecord,
   type PlannedFault,

@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { StreamproofError } from '../util/errors.ts';
 import { applyFault } from './apply.ts';
-import { FaultError } from './errors.ts';
 import { FakeClock, fakeContext } from './fake-context.ts';
 import { type FaultEventRecord, planFaults, runSchedule } from './schedule.ts';
 import type { FaultSpec } from './spec.ts';
@@ -145,9 +144,9 @@ describe('rolling-restart: the roll', () => {
     ctx.replication.push(['t/1 (isr 1 of 3)']);
     const spec: FaultSpec = { at: 0, kind: 'rolling-restart', target: 'brokers', syncTimeout: '10s' };
     const err = await clock.drive(applyFault(spec, ctx, { sleep: clock.sleep, now: clock.now })).catch((e) => e);
-    expect(err).toBeInstanceOf(FaultError);
-    expect((err as FaultError).code).toBe('FAULT_APPLY_FAILED');
-    expect((err as FaultError).message).toContain(
+    expect(err).toBeInstanceOf(StreamproofError);
+    expect((err as StreamproofError).code).toBe('FAULT_APPLY_FAILED');
+    expect((err as StreamproofError).message).toContain(
       'not in sync within 10000 ms before stopping broker:1 (1 partition(s) not in sync: t/1 (isr 1 of 3))',
     );
     expect(ctx.log).toEqual([]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FaultError } from './errors.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { FakeClock, fakeContext } from './fake-context.ts';
 import { type FaultEventRecord, planFaults, runSchedule } from './schedule.ts';
 import type { FaultSpec } from './spec.ts';
@@ -237,7 +237,7 @@ describe('planFaults: seeded random times', () => {
   });
 
   it('needs the seed and the load duration', () => {
-    expect(() => planFaults(faults, { seed: 1 })).toThrow(FaultError);
+    expect(() => planFaults(faults, { seed: 1 })).toThrow(StreamproofError);
     expect(() => planFaults(faults, { durationMs: 1000 })).toThrow(/at: "random" needs the run's seed/);
   });
 

@@ -18,9 +18,9 @@ import { setTimeout as timersSleep } from 'node:timers/promises';
 import { Sfc32 } from '../../generators/prng.ts';
 import type { FaultRecord } from '../history/record.ts';
 import { parseDuration } from '../util/duration.ts';
+import { messageOf, StreamproofError } from '../util/errors.ts';
 import { type ActiveFault, applyFault } from './apply.ts';
 import type { FaultContext } from './context.ts';
-import { FaultError, messageOf } from './errors.ts';
 import type { FaultSpec } from './spec.ts';
 
 export interface PlannedFault {
@@ -84,7 +84,7 @@ export interface ScheduleResult {
   readonly aborted: boolean;
 }
 
-/** Ms times of every fault; pure. Throws FaultError `FAULT_SCHEDULE` for `at: "random"` without seed and durationMs. */
+/** Ms times of every fault; pure. Throws StreamproofError `FAULT_SCHEDULE` for `at: "random"` without seed and durationMs. */
 export function planFaults(
   faults: readonly FaultSpec[],
   opts: { seed?: number; durationMs?: number } = {},
@@ -98,7 +98,7 @@ export function planFaults(
     let atMs: number;
     if (spec.at === 'random') {
       if (opts.seed === undefined || opts.durationMs === undefined) {
-        throw new FaultError('FAULT_SCHEDULE', `at: "random" needs the run's seed and the load duration`, {
+        throw StreamproofError.at('FAULT_SCHEDULE', `at: "random" needs the run's seed and the load duration`, {
           faultId,
         });
       }
@@ -131,7 +131,7 @@ export async function runSchedule(
   const until = opts.until ?? (opts.durationMs === undefined ? undefined : opts.start + opts.durationMs);
   const open = plan.find((p) => p.forMs === undefined);
   if (open && until === undefined && !signal) {
-    throw new FaultError(
+    throw StreamproofError.at(
       'FAULT_SCHEDULE',
       'a kill without "for" or "restartAfter" needs `until`, `durationMs` or `signal`',
       {

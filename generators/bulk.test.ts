@@ -4,7 +4,7 @@ import { traffic } from './arbitrary/traffic.ts';
 import { createBulkGenerator, writeLong } from './bulk.ts';
 import { CHANNELS, EVENT_TYPES, type Event, SCHEMA_VERSIONS } from './event.ts';
 import { EventFields, step, TrafficState, toEvent } from './model.ts';
-import { GeneratorOptionError } from './options.ts';
+import { optionError } from './options.ts';
 import { Sfc32 } from './prng.ts';
 import { decodeAvro, decodeConfluent, EVENT_TYPES_AVRO, encodeJson } from './schemas.ts';
 
@@ -103,7 +103,7 @@ describe('bulk generator bytes', () => {
 
   it('validates options once, naming the path', () => {
     expect(() => createBulkGenerator({ users: 0 })).toThrowError(
-      new GeneratorOptionError('bulk.users', 'an integer in [1, 10000000]', 0),
+      optionError('bulk.users', 'an integer in [1, 10000000]', 0),
     );
     expect(() => createBulkGenerator({ format: 'xml' as 'json' })).toThrowError(
       /bulk.format: expected one of "avro", "json"/,

@@ -32,14 +32,7 @@ import {
   type SchemaVersion,
   userId,
 } from './event.ts';
-import {
-  checkKeys,
-  GeneratorOptionError,
-  intOption,
-  oneOfOption,
-  probabilityOption,
-  weightsOption,
-} from './options.ts';
+import { checkKeys, intOption, oneOfOption, optionError, probabilityOption, weightsOption } from './options.ts';
 import { type LoadStage, SendSchedule, stagesOption } from './schedule.ts';
 
 /** Draw slots. A fast-check slot vector has one 31-bit integer per name, in this order. */
@@ -224,7 +217,7 @@ export function resolveTrafficModel(
   const ratePerSec = positive(`${path}.ratePerSec`, o.ratePerSec, 10_000, 1e9);
   const stages = stagesOption(`${path}.stages`, o.stages);
   if (stages !== undefined && o.ratePerSec !== undefined) {
-    throw new GeneratorOptionError(`${path}.stages`, 'either stages or ratePerSec, not both', o.stages);
+    throw optionError(`${path}.stages`, 'either stages or ratePerSec, not both', o.stages);
   }
   const lateProbability = probabilityOption(`${path}.lateProbability`, o.lateProbability, 0.001);
   return Object.freeze({
@@ -280,7 +273,7 @@ export function resolveTrafficModel(
 
 function positive(path: string, v: unknown, fallback: number, max: number): number {
   if (v === undefined) return fallback;
-  if (typeof v !== 'number' || !(v > 0 && v <= max)) throw new GeneratorOptionError(path, `a number in (0, ${max}]`, v);
+  if (typeof v !== 'number' || !(v > 0 && v <= max)) throw optionError(path, `a number in (0, ${max}]`, v);
   return v;
 }
 

@@ -4,22 +4,17 @@
  * `traffic.users: expected an integer in [1, 10000000], got 0`.
  */
 
-export const GENERATOR_ERROR_CODES = ['invalid-option'] as const;
-export type GeneratorErrorCode = (typeof GENERATOR_ERROR_CODES)[number];
+import { StreamproofError } from '../harness/util/errors.ts';
 
-export class GeneratorOptionError extends Error {
-  override readonly name = 'GeneratorOptionError';
-  readonly code: GeneratorErrorCode = 'invalid-option';
-  constructor(
-    readonly path: string,
-    readonly expected: string,
-    readonly got: unknown,
-  ) {
-    super(`${path}: expected ${expected}, got ${describe(got)}`);
-  }
-  toJSON(): Record<string, unknown> {
-    return { name: this.name, code: this.code, path: this.path, expected: this.expected, message: this.message };
-  }
+/**
+ * A bad generator option: StreamproofError `invalid-option` (exit 64), the message naming the path, details keeping
+ * the path and what was expected.
+ */
+export function optionError(path: string, expected: string, got: unknown): StreamproofError {
+  return StreamproofError.at('invalid-option', `expected ${expected}, got ${describe(got)}`, {
+    path,
+    details: { expected },
+  });
 }
 
 function describe(v: unknown): string {
@@ -35,17 +30,17 @@ function describe(v: unknown): string {
 /** Rejects keys the caller did not mean (a typo such as `user` for `users` would otherwise be silently ignored). */
 export function checkKeys(path: string, options: object, allowed: readonly string[]): void {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new GeneratorOptionError(path, 'an options object', options);
+    throw optionError(path, 'an options object', options);
   }
   for (const key of Object.keys(options)) {
-    if (!allowed.includes(key)) throw new GeneratorOptionError(`${path}.${key}`, `one of ${allowed.join(', ')}`, key);
+    if (!allowed.includes(key)) throw optionError(`${path}.${key}`, `one of ${allowed.join(', ')}`, key);
   }
 }
 
 export function intOption(path: string, value: unknown, fallback: number, min: number, max: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new GeneratorOptionError(path, `an integer in [${min}, ${max}]`, value);
+    throw optionError(path, `an integer in [${min}, ${max}]`, value);
   }
   return value;
 }
@@ -53,15 +48,14 @@ export function intOption(path: string, value: unknown, fallback: number, min: n
 export function probabilityOption(path: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-    throw new GeneratorOptionError(path, 'a probability in [0, 1]', value);
+    throw optionError(path, 'a probability in [0, 1]', value);
   }
   return value;
 }
 
 export function oneOfOption<T>(path: string, value: unknown, fallback: T, allowed: readonly T[]): T {
   if (value === undefined) return fallback;
-  if (!allowed.includes(value as T))
-    throw new GeneratorOptionError(path, `one of ${allowed.map(describe).join(', ')}`, value);
+  if (!allowed.includes(value as T)) throw optionError(path, `one of ${allowed.map(describe).join(', ')}`, value);
   return value as T;
 }
 
@@ -76,18 +70,17 @@ export function weightsOption<K extends string>(
   fallback: Readonly<Record<K, number>>,
 ): Record<K, number> {
   if (value === undefined) return { ...fallback };
-  if (typeof value !== 'object' || value === null) throw new GeneratorOptionError(path, 'an object of weights', value);
+  if (typeof value !== 'object' || value === null) throw optionError(path, 'an object of weights', value);
   checkKeys(path, value, names);
   const out: Record<K, number> = { ...fallback };
   for (const name of names) {
     const w = (value as Record<string, unknown>)[name];
     if (w === undefined) continue;
     if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) {
-      throw new GeneratorOptionError(`${path}.${name}`, 'a finite non-negative weight', w);
+      throw optionError(`${path}.${name}`, 'a finite non-negative weight', w);
     }
     out[name] = w;
   }
-  if (names.reduce((s, n) => s + out[n], 0) <= 0)
-    throw new GeneratorOptionError(path, 'weights with a positive sum', value);
+  if (names.reduce((s, n) => s + out[n], 0) <= 0) throw optionError(path, 'weights with a positive sum', value);
   return out;
 }

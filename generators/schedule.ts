@@ -26,7 +26,7 @@
  * Without stages the schedule is `startTime + floor(index * 1000 / ratePerSec)`, computed exactly as before stages
  * existed, so seeds replay the same streams.
  */
-import { GeneratorOptionError } from './options.ts';
+import { optionError } from './options.ts';
 
 export interface LoadStage {
   /** Length of the stage, ms (> 0). */
@@ -143,26 +143,26 @@ export class SendSchedule {
 export function stagesOption(path: string, value: unknown): LoadStage[] | undefined {
   if (value === undefined) return undefined;
   if (!Array.isArray(value) || value.length === 0 || value.length > MAX_STAGES) {
-    throw new GeneratorOptionError(path, `a list of 1..${MAX_STAGES} stages { durationMs, rate, endRate? }`, value);
+    throw optionError(path, `a list of 1..${MAX_STAGES} stages { durationMs, rate, endRate? }`, value);
   }
   let events = 0;
   const out = value.map((s: unknown, i): LoadStage => {
     const p = `${path}[${i}]`;
     if (typeof s !== 'object' || s === null || Array.isArray(s)) {
-      throw new GeneratorOptionError(p, 'a stage { durationMs, rate, endRate? }', s);
+      throw optionError(p, 'a stage { durationMs, rate, endRate? }', s);
     }
     for (const key of Object.keys(s)) {
       if (!['durationMs', 'rate', 'endRate'].includes(key)) {
-        throw new GeneratorOptionError(`${p}.${key}`, 'one of durationMs, rate, endRate', key);
+        throw optionError(`${p}.${key}`, 'one of durationMs, rate, endRate', key);
       }
     }
     const { durationMs, rate, endRate } = s as Record<string, unknown>;
     if (typeof durationMs !== 'number' || !(durationMs > 0 && durationMs <= 365 * 86_400_000)) {
-      throw new GeneratorOptionError(`${p}.durationMs`, 'a duration in ms in (0, 31536000000]', durationMs);
+      throw optionError(`${p}.durationMs`, 'a duration in ms in (0, 31536000000]', durationMs);
     }
     const checkRate = (name: string, r: unknown) => {
       if (typeof r !== 'number' || !(r >= 0 && r <= MAX_RATE)) {
-        throw new GeneratorOptionError(`${p}.${name}`, `a rate in events/s in [0, ${MAX_RATE}]`, r);
+        throw optionError(`${p}.${name}`, `a rate in events/s in [0, ${MAX_RATE}]`, r);
       }
     };
     checkRate('rate', rate);
@@ -174,7 +174,7 @@ export function stagesOption(path: string, value: unknown): LoadStage[] | undefi
   });
   const last = out[out.length - 1]!;
   if (events < 1 && (last.endRate ?? last.rate) === 0) {
-    throw new GeneratorOptionError(path, 'stages that schedule at least one event', value);
+    throw optionError(path, 'stages that schedule at least one event', value);
   }
   return out;
 }

@@ -10,7 +10,7 @@
  */
 import fc from 'fast-check';
 import { DEFAULT_EVENT_RULES, type Event, type EventRules, SCHEMA_VERSIONS, type SchemaVersion } from '../event.ts';
-import { checkKeys, GeneratorOptionError, intOption } from '../options.ts';
+import { checkKeys, intOption, optionError } from '../options.ts';
 import { EVENT_TYPES_AVRO, encodeConfluent, encodeJson } from '../schemas.ts';
 import { event } from './event.ts';
 
@@ -80,7 +80,7 @@ export function badEvent(constraints: BadEventConstraints = {}): fc.Arbitrary<Ba
   checkKeys(path, constraints, ['kinds', 'schemaIds', 'maxMessageBytes', 'rules']);
   const kinds = constraints.kinds ?? BAD_EVENT_KINDS;
   if (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => !BAD_EVENT_KINDS.includes(k))) {
-    throw new GeneratorOptionError(`${path}.kinds`, `a non-empty list of ${BAD_EVENT_KINDS.join(', ')}`, kinds);
+    throw optionError(`${path}.kinds`, `a non-empty list of ${BAD_EVENT_KINDS.join(', ')}`, kinds);
   }
   if (constraints.schemaIds !== undefined) checkKeys(`${path}.schemaIds`, constraints.schemaIds, ['1', '2', '3']);
   const schemaIds: Record<SchemaVersion, number> = { 1: 1, 2: 2, 3: 3 };

@@ -11,7 +11,7 @@
  */
 import fc from 'fast-check';
 import { type CompatibilityLabels, compatibilityLabels } from '../compatibility.ts';
-import { checkKeys, GeneratorOptionError, intOption } from '../options.ts';
+import { checkKeys, intOption, optionError } from '../options.ts';
 import { type AvroField, type AvroRecordSchema, type AvroSchema, eventSchema } from '../schemas.ts';
 
 export const SCHEMA_CHANGE_KINDS = [
@@ -80,13 +80,13 @@ export function schemaEvolution(constraints: SchemaEvolutionConstraints = {}): f
   checkKeys(path, constraints, ['kinds', 'minSteps', 'maxSteps', 'base']);
   const kinds = constraints.kinds ?? SCHEMA_CHANGE_KINDS;
   if (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => !SCHEMA_CHANGE_KINDS.includes(k))) {
-    throw new GeneratorOptionError(`${path}.kinds`, `a non-empty list of ${SCHEMA_CHANGE_KINDS.join(', ')}`, kinds);
+    throw optionError(`${path}.kinds`, `a non-empty list of ${SCHEMA_CHANGE_KINDS.join(', ')}`, kinds);
   }
   const minSteps = intOption(`${path}.minSteps`, constraints.minSteps, 1, 0, 1000);
   const maxSteps = intOption(`${path}.maxSteps`, constraints.maxSteps, Math.max(6, minSteps), minSteps, 1000);
   const base = structuredClone(constraints.base ?? eventSchema(1));
   if (base.type !== 'record' || !Array.isArray(base.fields)) {
-    throw new GeneratorOptionError(`${path}.base`, 'an Avro record schema', base);
+    throw optionError(`${path}.base`, 'an Avro record schema', base);
   }
   const intent = fc.record({
     kind: fc.constantFrom(...kinds),

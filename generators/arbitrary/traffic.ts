@@ -18,7 +18,7 @@ import {
   TrafficState,
   toEvent,
 } from '../model.ts';
-import { checkKeys, GeneratorOptionError, intOption } from '../options.ts';
+import { checkKeys, intOption, optionError } from '../options.ts';
 import { drawVector } from './draws.ts';
 
 export interface TrafficConstraints extends TrafficModelOptions {
@@ -34,8 +34,7 @@ export function traffic(constraints: TrafficConstraints = {}): fc.Arbitrary<Even
   const { minEvents: minOpt, maxEvents: maxOpt, ...modelOptions } = constraints;
   const minEvents = intOption('traffic.minEvents', minOpt, 0, 0, 1_000_000);
   const maxEvents = intOption('traffic.maxEvents', maxOpt, Math.max(200, minEvents), 0, 1_000_000);
-  if (maxEvents < minEvents)
-    throw new GeneratorOptionError('traffic.maxEvents', `>= minEvents (${minEvents})`, maxEvents);
+  if (maxEvents < minEvents) throw optionError('traffic.maxEvents', `>= minEvents (${minEvents})`, maxEvents);
   const model = resolveTrafficModel('traffic', modelOptions, { users: 50 });
   return fc.array(drawVector, { minLength: minEvents, maxLength: maxEvents }).map((vectors) => {
     const state = new TrafficState(model.users);

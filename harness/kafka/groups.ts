@@ -27,6 +27,7 @@ import {
   type Reader,
   type Writer,
 } from '@platformatic/kafka';
+import { StreamproofError } from '../util/errors.ts';
 
 export type GroupType = 'classic' | 'consumer' | 'unknown';
 
@@ -58,15 +59,16 @@ export interface GroupDescription {
   readonly members: readonly GroupMember[];
 }
 
-export class GroupProtocolError extends Error {
-  override readonly name = 'GroupProtocolError';
-  constructor(
-    readonly api: string,
-    readonly errorCode: number,
-    detail?: string | null,
-  ) {
-    super(`${api}: ${errorName(errorCode)} (${errorCode})${detail ? `: ${detail}` : ''}`);
-  }
+/** A group API answered with an error: `KAFKA_PROTOCOL`, details `{ api, errorCode }` (Kafka's numeric code). */
+function protocolError(api: string, errorCode: number, detail?: string | null): StreamproofError {
+  return new StreamproofError(
+    'KAFKA_PROTOCOL',
+    `${api}: ${errorName(errorCode)} (${errorCode})${detail ? `: ${detail}` : ''}`,
+    {
+      api,
+      errorCode,
+    },
+  );
 }
 
 const COORDINATOR_LOAD_IN_PROGRESS = 14;
@@ -82,7 +84,7 @@ function errorName(code: number): string {
 /**
  * Describe one group through `bootstrap` ("host:port", several comma-separated, or a list; tried in order).
  * Undefined when the coordinator does not know the group. Retries while the coordinator is moving or loading, up to
- * `timeoutMs` (default 10 s); other protocol errors throw GroupProtocolError, network errors throw as they come.
+ * `timeoutMs` (default 10 s); other protocol errors throw StreamproofError `KAFKA_PROTOCOL`, network errors throw as they come.
  */
 export async function describeGroup(
   bootstrap: string | readonly string[],
@@ -96,7 +98,10 @@ export async function describeGroup(
     try {
       return await describeOnce(bootstrap, groupId, clientId, deadline);
     } catch (err) {
-      const retriable = err instanceof GroupProtocolError && RETRIABLE.has(err.errorCode);
+      const retriable =
+        err instanceof StreamproofError &&
+        err.code === 'KAFKA_PROTOCOL' &&
+        RETRIABLE.has(err.details.errorCode as number);
       if (!retriable || Date.now() + backoff >= deadline) throw err;
     }
     await sleep(backoff);
@@ -127,12 +132,12 @@ async function describeOnce(
       parseFindCoordinator,
     );
     const c = coord.find((x) => x.key === groupId) ?? coord[0];
-    if (!c) throw new GroupProtocolError('FindCoordinator', -1, 'empty answer');
-    if (c.errorCode !== 0) throw new GroupProtocolError('FindCoordinator', c.errorCode, c.errorMessage);
+    if (!c) throw protocolError('FindCoordinator', -1, 'empty answer');
+    if (c.errorCode !== 0) throw protocolError('FindCoordinator', c.errorCode, c.errorMessage);
     const conn = c.host === seed.host && c.port === seed.port ? seed.connection : await connect(c.host, c.port);
 
     const listed = await send(conn, listGroupsV5.api, listGroupsV5.createRequest([], []), parseListGroups);
-    if (listed.errorCode !== 0) throw new GroupProtocolError('ListGroups', listed.errorCode);
+    if (listed.errorCode !== 0) throw protocolError('ListGroups', listed.errorCode);
     const entry = listed.groups.find((g) => g.groupId === groupId);
     if (!entry) return undefined;
     const brokerType = entry.groupType.toLowerCase();
@@ -184,7 +189,7 @@ async function describeClassic(
   );
   const g = groups.find((x) => x.groupId === groupId);
   if (!g || g.errorCode === GROUP_ID_NOT_FOUND) return undefined;
-  if (g.errorCode !== 0) throw new GroupProtocolError('DescribeGroups', g.errorCode);
+  if (g.errorCode !== 0) throw protocolError('DescribeGroups', g.errorCode);
   // "Dead" with no protocol type: the group went away (or changed type) between ListGroups and DescribeGroups.
   if (g.groupState === 'Dead' && g.members.length === 0 && g.protocolType === '') return undefined;
   const isConsumer = g.protocolType === 'consumer';
@@ -218,7 +223,7 @@ async function describeConsumer(
   );
   const g = groups.find((x) => x.groupId === groupId) ?? groups[0];
   if (!g || g.errorCode === GROUP_ID_NOT_FOUND) return undefined;
-  if (g.errorCode !== 0) throw new GroupProtocolError('ConsumerGroupDescribe', g.errorCode, g.errorMessage);
+  if (g.errorCode !== 0) throw protocolError('ConsumerGroupDescribe', g.errorCode, g.errorMessage);
   return {
     groupId,
     type: 'consumer',

@@ -8,9 +8,10 @@ import { crc32c, Reader, readRecordsBatch } from '@platformatic/kafka';
 import { describe, expect, it } from 'vitest';
 import { createBulkGenerator } from '../../generators/bulk.ts';
 import type { History, HistoryRecord } from '../history/index.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { FakeClock } from './clock.ts';
 import { type LaneSender, LoadDriver, type OutMessage } from './driver.ts';
-import { FastLaneSender, FastSendError, ProduceEncoder, parseProduceResponse } from './fast-sender.ts';
+import { FastLaneSender, ProduceEncoder, parseProduceResponse, sendError } from './fast-sender.ts';
 import { partitionForKey } from './murmur2.ts';
 import { type Compression, resolveLoadOptions } from './options.ts';
 
@@ -175,7 +176,7 @@ describe('produce response and outcomes', () => {
       compression: 'none',
       acksTimeoutMs: 1000,
     });
-    const e = new FastSendError(
+    const e = sendError(
       'NOT_LEADER_OR_FOLLOWER',
       new Map([
         [0, 'acked'],
@@ -199,7 +200,8 @@ describe('produce response and outcomes', () => {
       connectTimeoutMs: 500,
     });
     const err = await new Promise<unknown>((resolve) => s.send(messages(10, 2), resolve));
-    expect(err).toBeInstanceOf(FastSendError);
+    expect(err).toBeInstanceOf(StreamproofError);
+    expect((err as StreamproofError).code).toBe('LOAD_SEND_FAILED');
     expect(s.outcomes(err)(0)).toBe('failed');
     await s.close();
   });

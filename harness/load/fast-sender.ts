@@ -31,6 +31,7 @@ import {
 } from '@platformatic/kafka';
 import type { Outcome } from '../history/index.ts';
 import { type Bootstrap, bootstrapList, rotate } from '../kafka/clients.ts';
+import { StreamproofError } from '../util/errors.ts';
 import type { LaneSender, OutMessage } from './driver.ts';
 import { DEFINITE_PRODUCE_ERRORS } from './kafka-outcome.ts';
 import type { Compression } from './options.ts';
@@ -79,15 +80,19 @@ const LEADERSHIP: ReadonlySet<string> = new Set([
   'UNKNOWN_LEADER_EPOCH',
 ]);
 
-/** What a failed send means per partition; `outcomes()` reads it. */
-export class FastSendError extends Error {
-  constructor(
-    message: string,
-    readonly perPartition: ReadonlyMap<number, Outcome>,
-    readonly fallback: Outcome,
-  ) {
-    super(message);
-  }
+/**
+ * A failed send, `LOAD_SEND_FAILED`, with what it means per partition (`details.perPartition`: partition -> outcome,
+ * `details.fallback` for the others); `outcomes()` reads it.
+ */
+export function sendError(
+  message: string,
+  perPartition: ReadonlyMap<number, Outcome>,
+  fallback: Outcome,
+): StreamproofError {
+  return new StreamproofError('LOAD_SEND_FAILED', message, {
+    perPartition: Object.fromEntries(perPartition),
+    fallback,
+  });
 }
 
 interface Pending {
@@ -340,7 +345,7 @@ export class FastLaneSender implements LaneSender {
 
   send(messages: OutMessage[], done: (error?: unknown) => void): void {
     if (this.#closedForGood) {
-      done(new FastSendError('sender closed', new Map(), 'failed'));
+      done(sendError('sender closed', new Map(), 'failed'));
       return;
     }
     if (this.#session !== undefined) {
@@ -349,7 +354,7 @@ export class FastLaneSender implements LaneSender {
     }
     this.#ensureSession().then(
       (s) => this.#sendNow(s, messages, done),
-      (e: unknown) => done(new FastSendError(`not sent: ${(e as Error)?.message ?? String(e)}`, new Map(), 'failed')),
+      (e: unknown) => done(sendError(`not sent: ${(e as Error)?.message ?? String(e)}`, new Map(), 'failed')),
     );
   }
 
@@ -359,7 +364,7 @@ export class FastLaneSender implements LaneSender {
     for (const m of messages) {
       const leader = this.#leaders.get(m.partition);
       if (leader === undefined) {
-        done(new FastSendError(`no leader known for partition ${m.partition}`, new Map(), 'failed'));
+        done(sendError(`no leader known for partition ${m.partition}`, new Map(), 'failed'));
         return;
       }
       const l = byLeader.get(leader);
@@ -379,10 +384,10 @@ export class FastLaneSender implements LaneSender {
         let bad: string | undefined;
         for (const [p, o] of merged) if (o !== 'acked') bad ??= `partition ${p}: ${o}`;
         if (bad === undefined) done();
-        else done(new FastSendError(this.#lastError ?? bad, merged, 'unknown'));
+        else done(sendError(this.#lastError ?? bad, merged, 'unknown'));
       },
       // #produce never rejects by design; should it ever, every event of the send is unknown, never a crash.
-      (e: unknown) => done(new FastSendError(`send failed: ${(e as Error)?.message ?? e}`, new Map(), 'unknown')),
+      (e: unknown) => done(sendError(`send failed: ${(e as Error)?.message ?? e}`, new Map(), 'unknown')),
     );
   }
 
@@ -545,7 +550,10 @@ export class FastLaneSender implements LaneSender {
   }
 
   outcomes(error: unknown): (partition: number) => Outcome {
-    if (error instanceof FastSendError) return (p) => error.perPartition.get(p) ?? error.fallback;
+    if (error instanceof StreamproofError && error.code === 'LOAD_SEND_FAILED') {
+      const { perPartition, fallback } = error.details as { perPartition: Record<number, Outcome>; fallback: Outcome };
+      return (p) => perPartition[p] ?? fallback;
+    }
     return () => 'unknown';
   }
 

@@ -40,10 +40,10 @@ import * as hdr from 'hdr-histogram-js';
 import { type BulkGenerator, type BulkGeneratorOptions, createBulkGenerator } from '../../generators/bulk.ts';
 import type { LoadStage } from '../../generators/schedule.ts';
 import type { History, Outcome } from '../history/index.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { type Clock, systemClock } from './clock.ts';
 import { type LatencySummary, latencyOf, round3 } from './driver.ts';
-import { LoadError } from './errors.ts';
 import { loadHandle } from './load.ts';
 import { bad, type LoadStageSpec, num, resolveSchedule } from './options.ts';
 
@@ -833,7 +833,7 @@ export class HttpLoadDriver {
 }
 
 /**
- * Validates synchronously (LoadError `LOAD_INVALID_OPTION` naming the path), checks the endpoint answers (any HTTP
+ * Validates synchronously (StreamproofError `LOAD_INVALID_OPTION` naming the path), checks the endpoint answers (any HTTP
  * status; `LOAD_CONNECT_FAILED` otherwise), then runs the schedule in the background.
  */
 export function startHttpLoad(options: HttpLoadOptions): RunningHttpLoad {
@@ -868,10 +868,10 @@ async function probe(url: URL, timeoutMs: number): Promise<void> {
     });
     await res.arrayBuffer();
   } catch (e) {
-    throw new LoadError(
+    throw new StreamproofError(
       'LOAD_CONNECT_FAILED',
       `no HTTP answer from ${url.origin}: ${(e as Error).message}; is the collector running?`,
-      undefined,
+      {},
       { cause: e },
     );
   }

@@ -3,7 +3,6 @@
  */
 export { type Clock, FakeClock, systemClock } from './clock.ts';
 export { type LaneSender, type LatencySummary, LoadDriver, type LoadSummary, type OutMessage } from './driver.ts';
-export { LOAD_ERROR_CODES, LoadError, type LoadErrorCode } from './errors.ts';
 export { DEFINITE_PRODUCE_ERRORS, describeError, produceOutcome } from './kafka-outcome.ts';
 export { type LoadStart, type RunningLoad, startLoad } from './load.ts';
 export { murmur2, partitionForKey } from './murmur2.ts';

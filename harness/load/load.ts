@@ -8,10 +8,10 @@
 import { createBulkGenerator } from '../../generators/bulk.ts';
 import type { History } from '../history/index.ts';
 import { admin, clusterBootstrap } from '../kafka/clients.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { systemClock } from './clock.ts';
 import { LoadDriver, type LoadSummary } from './driver.ts';
-import { LoadError } from './errors.ts';
 import { FastLaneSender } from './fast-sender.ts';
 import { KafkaLaneSender } from './kafka-sender.ts';
 import { partitionForKey } from './murmur2.ts';
@@ -28,13 +28,13 @@ export interface LoadStart {
 export interface RunningLoad extends AsyncDisposable {
   /** Resolves when the producers are connected and the schedule has started; rejects like `done`. */
   readonly ready: Promise<LoadStart>;
-  /** The summary once the schedule ended and every offered event has its outcome. Rejects with LoadError on setup. */
+  /** The summary once the schedule ended and every offered event has its outcome. Rejects with StreamproofError on setup. */
   readonly done: Promise<LoadSummary>;
   /** Stop offering now, drain what was offered (bounded by drainTimeoutMs), return the summary. */
   stop(): Promise<LoadSummary>;
 }
 
-/** Validates synchronously (throws LoadError `LOAD_INVALID_OPTION`), then starts in the background. */
+/** Validates synchronously (throws StreamproofError `LOAD_INVALID_OPTION`), then starts in the background. */
 export function startLoad(options: LoadOptions): RunningLoad {
   const cfg = resolveLoadOptions(options);
   const clock = options.clock ?? systemClock;
@@ -114,17 +114,17 @@ async function run(
     // Existence first, with bounded retries: the producer's metadata call retries a missing topic indefinitely.
     const topics = await withTimeout(listTopics(cfg.bootstrap, cfg.clientId), cfg.acksTimeoutMs, cfg.bootstrap).catch(
       (e: unknown) => {
-        if (e instanceof LoadError) throw e;
-        throw new LoadError(
+        if (e instanceof StreamproofError) throw e;
+        throw new StreamproofError(
           'LOAD_CONNECT_FAILED',
           `cannot list topics on ${cfg.bootstrap}: ${String((e as Error)?.message ?? e)}; is the stack up (streamproof stack status)?`,
-          undefined,
+          {},
           { cause: e },
         );
       },
     );
     if (!topics.includes(cfg.topic)) {
-      throw new LoadError(
+      throw new StreamproofError(
         'LOAD_TOPIC_MISSING',
         `topic ${cfg.topic} does not exist on ${cfg.bootstrap}; create it first (the driver never auto-creates)`,
       );
@@ -136,24 +136,24 @@ async function run(
     );
     senders.push(mk(0));
     const partitions = await withTimeout(senders[0]!.warmUp(), cfg.acksTimeoutMs, cfg.bootstrap).catch((e: unknown) => {
-      if (e instanceof LoadError) throw e;
+      if (e instanceof StreamproofError) throw e;
       if (/unknown topic|UNKNOWN_TOPIC/i.test(`${(e as Error)?.message} ${JSON.stringify(e)}`)) {
-        throw new LoadError(
+        throw new StreamproofError(
           'LOAD_TOPIC_MISSING',
           `topic ${cfg.topic} does not exist on ${cfg.bootstrap}; create it first (the driver never auto-creates)`,
-          undefined,
+          {},
           { cause: e },
         );
       }
-      throw new LoadError(
+      throw new StreamproofError(
         'LOAD_CONNECT_FAILED',
         `cannot fetch metadata of topic ${cfg.topic} from ${cfg.bootstrap}: ${String((e as Error)?.message ?? e)}; is the stack up (streamproof stack status)?`,
-        undefined,
+        {},
         { cause: e },
       );
     });
     if (partitions < 1) {
-      throw new LoadError(
+      throw new StreamproofError(
         'LOAD_TOPIC_MISSING',
         `topic ${cfg.topic} does not exist on ${cfg.bootstrap}; create it first (the driver never auto-creates)`,
       );
@@ -161,10 +161,10 @@ async function run(
     const totalLanes = Math.min(cfg.producers, partitions);
     const laneIds = sliceLanes(totalLanes, partitions, cfg.slice);
     if (laneIds.length === 0) {
-      throw new LoadError(
+      throw StreamproofError.at(
         'LOAD_INVALID_OPTION',
         `slice ${cfg.slice!.index} of ${cfg.slice!.count} holds no partition of ${cfg.topic} (${partitions} partitions); use at most ${partitions} workers`,
-        'load.slice',
+        { path: 'load.slice' },
       );
     }
     const lanes = laneIds.length;
@@ -236,7 +236,7 @@ async function withTimeout<T>(p: Promise<T>, ms: number, bootstrap: string): Pro
       p,
       new Promise<never>((_, reject) => {
         timer = setTimeout(
-          () => reject(new LoadError('LOAD_CONNECT_FAILED', `no answer from ${bootstrap} within ${ms} ms`)),
+          () => reject(new StreamproofError('LOAD_CONNECT_FAILED', `no answer from ${bootstrap} within ${ms} ms`)),
           ms,
         );
       }),

@@ -6,9 +6,9 @@ import type { BulkGeneratorOptions } from '../../generators/bulk.ts';
 import type { LoadStage } from '../../generators/schedule.ts';
 import type { History } from '../history/index.ts';
 import { parseDuration } from '../util/duration.ts';
+import { StreamproofError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 import type { Clock } from './clock.ts';
-import { LoadError } from './errors.ts';
 
 export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -145,14 +145,14 @@ const KEYS = [
 ];
 
 /** An option error naming its path (shared by the Kafka and HTTP loads). */
-export function bad(path: string, expected: string, got: unknown): LoadError {
+export function bad(path: string, expected: string, got: unknown): StreamproofError {
   let shown: string;
   try {
     shown = typeof got === 'string' ? JSON.stringify(got) : (JSON.stringify(got) ?? String(got));
   } catch {
     shown = String(got);
   }
-  return new LoadError('LOAD_INVALID_OPTION', `expected ${expected}, got ${shown}`, path);
+  return StreamproofError.at('LOAD_INVALID_OPTION', `expected ${expected}, got ${shown}`, { path });
 }
 
 /** A number option in [min, max] (an integer when asked), `fallback` when absent. */

@@ -7,6 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { ReportFormat } from '../reports/render.ts';
 import type { Baseline, CertifyOutcome, Tolerances } from './certify/index.ts';
+import { shellQuote, timestamp } from './cli/flags.ts';
 import type { RunResult } from './runner/result.ts';
 import type { RunHooks } from './runner/run.ts';
 import type { Scenario, ScenarioInput } from './runner/scenario.ts';
@@ -43,14 +44,6 @@ export interface RunApiOptions {
 function progressOf(p: ProgressOption | undefined): Progress {
   if (typeof p === 'function') return p;
   return p ? textProgress() : silent;
-}
-
-function timestamp(): string {
-  return new Date().toISOString().replace(/[:.]/g, '-');
-}
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** A validated scenario has its durations resolved to milliseconds; what a user writes does not. */

@@ -26,6 +26,7 @@ import { StreamproofError } from '../util/errors.ts';
 import type { Progress } from '../util/progress.ts';
 import { intFlag, parse } from './args.ts';
 import { type Command, output } from './command.ts';
+import { attachRunningStack, stackFlag } from './flags.ts';
 
 export interface BenchRow {
   case: string;
@@ -342,13 +343,7 @@ export const benchCommand: Command = {
     const inFlight = intFlag('in-flight', values['in-flight'] as string | undefined, { min: 1, max: 5 }) ?? 3;
     const pipelineRate =
       intFlag('pipeline-rate', values['pipeline-rate'] as string | undefined, { min: 100, max: 1_000_000 }) ?? 20_000;
-    const stackMode = (values.stack as string | undefined) ?? 'own';
-    if (stackMode !== 'own' && stackMode !== 'running') {
-      throw new StreamproofError(
-        'USAGE',
-        `--stack: expected own (start a 1-broker stack for this bench) or running (attach to \`streamproof stack up\`), got "${stackMode}"`,
-      );
-    }
+    const stackMode = stackFlag(values.stack, 'start a 1-broker stack for this bench');
     const names = positionals.length === 0 ? ['all'] : positionals;
     const chosen = new Set<string>();
     for (const n of names) {
@@ -379,8 +374,7 @@ export const benchCommand: Command = {
       async stack() {
         if (stack !== undefined) return stack;
         if (stackMode === 'running') {
-          const { attachStack } = await import('../stack/attach.ts');
-          stack = attachStack();
+          stack = await attachRunningStack();
         } else {
           const { startStack } = await import('../stack/stack.ts');
           out.progress({

@@ -12,14 +12,22 @@ import { join, resolve } from 'node:path';
 import { StreamproofError } from '../util/errors.ts';
 import { intFlag, parse } from './args.ts';
 import { type Command, output } from './command.ts';
+import {
+  attachRunningStack,
+  brokerProcessFault,
+  JSON_FLAG,
+  OUT_FLAG,
+  outDirFlag,
+  replayBase,
+  SEED_FLAG,
+  STACK_FLAG,
+  seedFlag,
+  stackFlag,
+} from './flags.ts';
 
 const DEFAULT_SUITE = 'scenarios/certify';
 /** The suite shipped with streamproof, used when the working directory has no scenarios/certify of its own. */
 const BUNDLED_SUITE = join(import.meta.dirname, '..', '..', 'scenarios', 'certify');
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** A percentage flag: `10` or `10%`, a number >= 0 (and <= 100 for a drop). */
 function pctFlag(name: string, raw: string | undefined, max?: number): number | undefined {
@@ -44,13 +52,13 @@ export const certifyCommand: Command = {
       {
         suite: { type: 'string' },
         baseline: { type: 'string' },
-        out: { type: 'string' },
+        ...OUT_FLAG,
         'tolerance-throughput': { type: 'string' },
         'tolerance-latency': { type: 'string' },
         'tolerance-latency-floor': { type: 'string' },
-        seed: { type: 'string' },
-        stack: { type: 'string' },
-        json: { type: 'boolean' },
+        ...SEED_FLAG,
+        ...STACK_FLAG,
+        ...JSON_FLAG,
       },
       `streamproof ${certifyCommand.usage}`,
     );
@@ -65,14 +73,8 @@ export const certifyCommand: Command = {
     const latencyFloorMs = intFlag('tolerance-latency-floor', values['tolerance-latency-floor'] as string | undefined, {
       min: 0,
     });
-    const seed = intFlag('seed', values.seed as string | undefined, { min: 0, max: Number.MAX_SAFE_INTEGER });
-    const stackMode = (values.stack as string | undefined) ?? 'own';
-    if (stackMode !== 'own' && stackMode !== 'running') {
-      throw new StreamproofError(
-        'USAGE',
-        `--stack: expected own (the suite starts its own stack) or running (attach to \`streamproof stack up\`), got "${stackMode}"`,
-      );
-    }
+    const seed = seedFlag(values.seed);
+    const stackMode = stackFlag(values.stack, 'the suite starts its own stack');
 
     let suiteDir = values.suite as string | undefined;
     if (suiteDir === undefined) suiteDir = existsSync(DEFAULT_SUITE) ? DEFAULT_SUITE : BUNDLED_SUITE;
@@ -97,8 +99,7 @@ export const certifyCommand: Command = {
       { ...DEFAULT_TOLERANCES, ...suite.tolerances },
     );
 
-    const outDir =
-      (values.out as string | undefined) ?? join('out', `certify-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const outDir = outDirFlag(values.out, 'certify');
     const baselineDir = values.baseline as string | undefined;
     let baseline: import('../certify/index.ts').Baseline | undefined;
     if (baselineDir !== undefined) {
@@ -125,19 +126,14 @@ export const certifyCommand: Command = {
     const out = output(!!values.json);
     let stack: import('../stack/stack.ts').StartedStack | undefined;
     if (stackMode === 'running') {
-      const brokerFaultIndex = (e: (typeof suite.entries)[number]) =>
-        e.scenario.faults.findIndex(
-          (f) => ['kill', 'restart'].includes(f.kind) && String(f.target).startsWith('broker:'),
-        );
-      const needsOwn = suite.entries.find((e) => brokerFaultIndex(e) >= 0);
+      const needsOwn = suite.entries.find((e) => brokerProcessFault(e.scenario.faults) >= 0);
       if (needsOwn) {
         throw new StreamproofError(
           'USAGE',
-          `${needsOwn.file}: faults[${brokerFaultIndex(needsOwn)}]: a broker kill or restart needs a stack the run owns; drop --stack running`,
+          `${needsOwn.file}: faults[${brokerProcessFault(needsOwn.scenario.faults)}]: a broker kill or restart needs a stack the run owns; drop --stack running`,
         );
       }
-      const { attachStack } = await import('../stack/attach.ts');
-      stack = attachStack();
+      stack = await attachRunningStack();
     }
 
     out.progress({
@@ -152,8 +148,7 @@ export const certifyCommand: Command = {
       seed,
       stack,
       progress: out.progress,
-      replayBase: (e) =>
-        ['streamproof run', shellQuote(e.file), ...(stackMode === 'running' ? ['--stack', 'running'] : [])].join(' '),
+      replayBase: (e) => replayBase(e.file, { stack: stackMode }),
     });
     if (out.json) out.data(certification);
     else out.print(certificationText(certification, outDir));

@@ -1,14 +1,21 @@
 /**
  * `streamproof run <scenario> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--json]`
  */
-import { join } from 'node:path';
 import { StreamproofError } from '../util/errors.ts';
 import { intFlag, parse } from './args.ts';
 import { type Command, output } from './command.ts';
-
-function shellQuote(s: string): string {
-  return /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
+import {
+  attachRunningStack,
+  brokerProcessFault,
+  JSON_FLAG,
+  OUT_FLAG,
+  outDirFlag,
+  replayBase,
+  SEED_FLAG,
+  STACK_FLAG,
+  seedFlag,
+  stackFlag,
+} from './flags.ts';
 
 export const runCommand: Command = {
   name: 'run',
@@ -20,12 +27,12 @@ export const runCommand: Command = {
       {
         sut: { type: 'string' },
         contract: { type: 'string' },
-        seed: { type: 'string' },
-        out: { type: 'string' },
-        stack: { type: 'string' },
+        ...SEED_FLAG,
+        ...OUT_FLAG,
+        ...STACK_FLAG,
         workers: { type: 'string' },
         'spawn-workers': { type: 'string' },
-        json: { type: 'boolean' },
+        ...JSON_FLAG,
       },
       `streamproof ${runCommand.usage}`,
     );
@@ -48,26 +55,17 @@ export const runCommand: Command = {
     }
     const scenario = validateScenario(raw);
     const out = output(!!values.json);
-    const stackMode = (values.stack as string | undefined) ?? 'own';
-    if (stackMode !== 'own' && stackMode !== 'running') {
-      throw new StreamproofError(
-        'USAGE',
-        `--stack: expected own (start a fresh stack for this run) or running (attach to \`streamproof stack up\`), got "${stackMode}"`,
-      );
-    }
+    const stackMode = stackFlag(values.stack, 'start a fresh stack for this run');
     let stack: import('../stack/stack.ts').StartedStack | undefined;
     if (stackMode === 'running') {
-      const brokerFault = scenario.faults.findIndex(
-        (f) => ['kill', 'restart'].includes(f.kind) && String(f.target).startsWith('broker:'),
-      );
+      const brokerFault = brokerProcessFault(scenario.faults);
       if (brokerFault >= 0) {
         throw new StreamproofError(
           'USAGE',
           `scenario.faults[${brokerFault}]: a broker ${scenario.faults[brokerFault]!.kind} needs a stack the run owns; drop --stack running`,
         );
       }
-      const { attachStack } = await import('../stack/attach.ts');
-      stack = attachStack();
+      stack = await attachRunningStack();
       if (stack.status().kafka.brokers.length !== scenario.stack.brokers) {
         out.progress({
           phase: 'run',
@@ -75,7 +73,7 @@ export const runCommand: Command = {
         });
       }
     }
-    const seed = intFlag('seed', values.seed as string | undefined, { min: 0, max: Number.MAX_SAFE_INTEGER });
+    const seed = seedFlag(values.seed);
     const workers = intFlag('workers', values.workers as string | undefined, {
       min: 1,
       max: Math.min(64, scenario.stack.partitions),
@@ -86,24 +84,20 @@ export const runCommand: Command = {
       min: 0,
       max: workers ?? scenario.load.workers,
     });
-    const outDir =
-      (values.out as string | undefined) ??
-      join('out', `${scenario.name}-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-    const replayBase = [
-      'streamproof run',
-      shellQuote(file),
-      ...(values.sut !== undefined ? ['--sut', shellQuote(values.sut as string)] : []),
-      ...(values.contract !== undefined ? ['--contract', values.contract as string] : []),
-      ...(stackMode === 'running' ? ['--stack', 'running'] : []),
-      ...(workers !== undefined ? ['--workers', String(workers)] : []),
-    ].join(' ');
+    const outDir = outDirFlag(values.out, scenario.name);
+    const replay = replayBase(file, {
+      sut: values.sut as string | undefined,
+      contract: values.contract as string | undefined,
+      stack: stackMode,
+      workers,
+    });
     const result = await runScenario({
       scenario,
       scenarioFile: file,
       seed,
       outDir,
       progress: out.progress,
-      replayBase,
+      replayBase: replay,
       stack,
       writeReports: writeRunReports,
       ...(ctx?.hooks ? { hooks: ctx.hooks } : {}),

@@ -98,4 +98,19 @@ describe('streamproof run (CLI)', () => {
     r = run(dir, ['run', 'missing.json']);
     expect(r.code).toBe(64);
   });
+
+  it('a load option the scenario lets through but the load refuses exits 64, its code kept in result.json', () => {
+    // acksTimeout has no bound in the scenario; the load driver wants >= 100 ms. Found once the run has started.
+    const dir = workdir('transactional');
+    writeFileSync(
+      join(dir, 'short-acks.json'),
+      JSON.stringify({ ...issueScenario, faults: [], load: { rate: 100, duration: '2s', acksTimeout: '50ms' } }),
+    );
+    const r = run(dir, ['run', 'short-acks.json', '--out', 'out']);
+    expect(r.code, r.stdout + r.stderr).toBe(64);
+    const result = JSON.parse(readFileSync(join(dir, 'out', 'result.json'), 'utf8'));
+    expect(result).toMatchObject({ verdict: 'unknown', exitCode: 64 });
+    expect(result.error).toMatchObject({ code: 'LOAD_INVALID_OPTION', phase: 'load' });
+    expect(result.error.message).toMatch(/^load\.acksTimeoutMs: expected /);
+  });
 });

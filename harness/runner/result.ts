@@ -12,6 +12,7 @@ import type {
   SchemaResult,
 } from '../checkers/index.ts';
 import type { History } from '../history/index.ts';
+import { exitStatusOf } from '../util/errors.ts';
 import type { DrainReport } from './drain.ts';
 import type { LagResult } from './lag.ts';
 import type { Scenario } from './scenario.ts';
@@ -31,7 +32,8 @@ export interface RunResult {
   format: typeof RESULT_FORMAT;
   name: string;
   verdict: 'pass' | 'fail' | 'slo-breach' | 'unknown';
-  exitCode: 0 | 1 | 2 | 3;
+  /** 0 pass, 1 fail, 2 slo-breach, 3 unknown; 64 (verdict unknown) when bad input stopped the run (error.code). */
+  exitCode: 0 | 1 | 2 | 3 | 64;
   seed: number;
   replay: string;
   startedAt: string;
@@ -111,7 +113,8 @@ export function buildResult(x: {
   const lat = c?.results.latency as LatencyResult | undefined;
   const outcomes = x.history.outcomes.counts();
   const verdict = x.harnessError ? 'unknown' : (c?.verdict ?? 'unknown');
-  const exitCode = x.harnessError ? 3 : (c?.exitCode ?? 3);
+  // A harness error exits as its code says: 64 for bad input (e.g. LOAD_INVALID_OPTION), 3 for a harness failure.
+  const exitCode = x.harnessError ? exitStatusOf(x.harnessError.code) : (c?.exitCode ?? 3);
   const started = x.timeline.started ?? x.finished;
   const checkers: RunResult['checkers'] = {};
   for (const [name, r] of Object.entries(c?.results ?? {})) {

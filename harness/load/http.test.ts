@@ -2,18 +2,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { History, HistoryRecord, OfferedRecord, OutcomeRecord } from '../history/index.ts';
-import { validateScenario } from '../runner/scenario.ts';
 import { FakeClock } from './clock.ts';
-import {
-  HttpLoadDriver,
-  type HttpLoadOptions,
-  type HttpResponse,
-  type HttpTransport,
-  outcomesOf,
-  resolveHttpLoadOptions,
-  startHttpLoad,
-  type TransportEvents,
-} from './http.ts';
+import { HttpLoadDriver, startHttpLoad } from './http.ts';
+import type { ConnectionEvents, HttpConnection, HttpResponse } from './http-connection.ts';
+import { type HttpLoadOptions, resolveHttpLoadOptions } from './http-options.ts';
 
 function recorder() {
   const records: HistoryRecord[] = [];
@@ -31,79 +23,14 @@ function expectOneOutcomeEach(records: HistoryRecord[]) {
   expect([...outcomes].sort()).toEqual([...offered].sort());
 }
 
-describe('outcomesOf', () => {
-  const res = (status: number, body: unknown = '', headers: HttpResponse['headers'] = {}): HttpResponse => ({
-    status,
-    body: typeof body === 'string' ? body : JSON.stringify(body),
-    headers,
-  });
-
-  it('maps per-event results of a 202: accepted -> acked, rejected -> failed, missing -> unknown', () => {
-    const o = outcomesOf(
-      4,
-      res(202, {
-        accepted: 2,
-        rejected: 1,
-        results: [
-          { index: 0, status: 'accepted', event_id: '0-0' },
-          { index: 1, status: 'rejected', reason: 'rules: revenue < 0' },
-          { index: 3, status: 'accepted', event_id: '0-3' },
-          { index: 9, status: 'accepted' },
-        ],
-      }),
-    );
-    expect(o.outcomes).toEqual(['acked', 'failed', 'unknown', 'acked']);
-    expect(o.errors[1]).toContain('revenue < 0');
-    expect(o.rejected).toBe(1);
-  });
-
-  it('a 2xx without per-event results acks the whole request', () => {
-    expect(outcomesOf(3, res(202)).outcomes).toEqual(['acked', 'acked', 'acked']);
-    expect(outcomesOf(2, res(200, 'ok')).outcomes).toEqual(['acked', 'acked']);
-  });
-
-  it('429 refuses every event (failed, counted as throttled) and reports Retry-After', () => {
-    const o = outcomesOf(2, res(429, { error: 'too many events in flight' }, { 'retry-after': '1' }));
-    expect(o.outcomes).toEqual(['failed', 'failed']);
-    expect(o.throttled).toBe(2);
-    expect(o.errors[0]).toContain('retry-after 1');
-  });
-
-  it('other 4xx fail, 5xx and no response are unknown', () => {
-    for (const s of [400, 401, 404, 413]) expect(outcomesOf(2, res(s)).outcomes).toEqual(['failed', 'failed']);
-    for (const s of [500, 502, 503]) expect(outcomesOf(2, res(s)).outcomes).toEqual(['unknown', 'unknown']);
-    expect(outcomesOf(2, undefined, 'timed out')).toMatchObject({ outcomes: ['unknown', 'unknown'] });
-    expect(outcomesOf(1, res(401, { error: 'missing or wrong bearer token' })).errors[0]).toBe(
-      'HTTP 401: missing or wrong bearer token',
-    );
-  });
-});
-
-describe('resolveHttpLoadOptions', () => {
-  const { history } = recorder();
-  const base: HttpLoadOptions = { url: 'http://127.0.0.1:1/v1/events', history, rate: 10, duration: '1s' };
-
-  it('names the bad option', () => {
-    expect(() => resolveHttpLoadOptions({ ...base, batch: 0 })).toThrow(/load\.batch/);
-    expect(() => resolveHttpLoadOptions({ ...base, url: 'http://example.com/x' })).toThrow(/load\.url.*127\.0\.0\.1/);
-    expect(() => resolveHttpLoadOptions({ ...base, url: 'nope' })).toThrow(/load\.url/);
-    expect(() => resolveHttpLoadOptions({ ...base, duration: undefined })).toThrow(/load\.duration/);
-    expect(() => resolveHttpLoadOptions({ ...base, generator: { format: 'avro' } as never })).toThrow(
-      /load\.generator\.format/,
-    );
-    expect(() => resolveHttpLoadOptions({ ...base, connections: 1000 })).toThrow(/load\.connections/);
-    expect(() => resolveHttpLoadOptions({ ...base, timeoutMs: 500 })).toThrow(/load\.timeoutMs/);
-  });
-});
-
-/** A transport under a fake clock: answers `respond(body)` after `after` ms (or never: 'hang'). */
-class FakeTransport implements HttpTransport {
+/** A connection under a fake clock: answers `respond(body)` after `after` ms (or never: 'hang'). */
+class FakeConnection implements HttpConnection {
   sent: { time: number; body: string }[] = [];
   inFlight = 0;
   maxInFlight = 0;
   constructor(
     private readonly clock: FakeClock,
-    private readonly ev: TransportEvents,
+    private readonly ev: ConnectionEvents,
     private readonly answer: (body: string, n: number) => { after: number; res: HttpResponse | undefined } | 'hang',
   ) {
     queueMicrotask(() => ev.idle());
@@ -146,12 +73,12 @@ async function runFake(
     generator: { seed: 5, users: 40 },
     ...opts,
   } as HttpLoadOptions);
-  const transports: FakeTransport[] = [];
+  const transports: FakeConnection[] = [];
   const driver = new HttpLoadDriver(cfg, {
     history,
     clock,
-    transport: (_lane, ev) => {
-      const t = new FakeTransport(clock, ev, answer);
+    connect: (_lane, ev) => {
+      const t = new FakeConnection(clock, ev, answer);
       transports.push(t);
       return t;
     },
@@ -370,49 +297,5 @@ describe('startHttpLoad over autocannon against a local server', () => {
     const load = startHttpLoad({ url: 'http://127.0.0.1:1/v1/events', history, rate: 10, duration: '1s' });
     await expect(load.done).rejects.toMatchObject({ code: 'LOAD_CONNECT_FAILED' });
     await expect(load.ready).rejects.toMatchObject({ code: 'LOAD_CONNECT_FAILED' });
-  });
-});
-
-describe('scenario load.via "http"', () => {
-  const base = {
-    name: 't',
-    sut: { command: 'reference', contract: 'attribution' },
-    load: { rate: 10, duration: '1s' },
-  };
-  const v = (load: Record<string, unknown>, sut: Record<string, unknown> = base.sut) =>
-    validateScenario({ ...base, sut, load: { ...base.load, ...load } });
-
-  it('defaults: kafka load; http with batch 50 and 4 connections against the reference collector', () => {
-    expect(v({}).load).toMatchObject({ via: 'kafka', http: undefined });
-    expect(v({ via: 'http', token: 'abc' }).load).toMatchObject({
-      via: 'http',
-      http: { batch: 50, connections: 4, target: undefined, token: 'abc' },
-    });
-  });
-
-  it('names the field of a bad HTTP load (exit 64: INVALID_SCENARIO)', () => {
-    const copy = { command: 'node x.js', contract: 'copy' };
-    const cases: [Record<string, unknown>, RegExp, Record<string, unknown>?][] = [
-      [{ via: 'udp' }, /scenario\.load\.via: expected one of "kafka", "http"/],
-      [{ batch: 10 }, /scenario\.load\.batch: expected nothing unless load\.via is "http"/],
-      [{ via: 'http', batch: 0 }, /scenario\.load\.batch/],
-      [{ via: 'http', connections: 1000 }, /scenario\.load\.connections/],
-      [{ via: 'http', producers: 2 }, /scenario\.load\.producers/],
-      [{ via: 'http', acksTimeout: '500ms' }, /scenario\.load\.acksTimeout/],
-      [{ via: 'http', target: 'http://example.com/in' }, /scenario\.load\.target: expected an http:\/\/ URL on 127/],
-      [{ via: 'http', token: 'has space' }, /scenario\.load\.token/],
-      [{ via: 'http' }, /scenario\.load\.via: expected "kafka" unless sut\.command is "reference"/, copy],
-    ];
-    for (const [load, re, sut] of cases) {
-      let err: unknown;
-      try {
-        v(load, sut);
-      } catch (e) {
-        err = e;
-      }
-      expect(err, JSON.stringify(load)).toMatchObject({ code: 'INVALID_SCENARIO' });
-      expect((err as Error).message).toMatch(re);
-    }
-    expect(v({ via: 'http', target: 'http://127.0.0.1:9/in' }, copy).load.http?.target).toBe('http://127.0.0.1:9/in');
   });
 });

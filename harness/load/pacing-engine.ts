@@ -22,12 +22,13 @@
  * - **Drain**: after the schedule (or stop()) queued events are still sent; after `drainTimeoutMs` what is in flight
  *   is settled as timed out and what never left the queue is `failed` (never handed to the transport).
  */
-import * as hdr from 'hdr-histogram-js';
 import type { History } from '../history/index.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import type { Clock } from './clock.ts';
+import { EngineMeter } from './engine-meter.ts';
 import type { EventSource } from './event-source.ts';
-import { type EngineSummary, latencyOf, RunRecorder, round3 } from './summary.ts';
+import { type InFlight, Lane } from './lane.ts';
+import { type EngineSummary, RunRecorder, round3 } from './summary.ts';
 import { type Ending, type LaneTransport, type Message, uniformVerdict, type Verdict } from './transport.ts';
 
 export interface EngineConfig {
@@ -48,7 +49,13 @@ export interface EngineConfig {
   label: string;
 }
 
-export interface EngineDeps<M extends Message, S extends EngineSummary> {
+/** What the engine reads of a load's summary (its closing progress message). */
+type Closing = Pick<
+  EngineSummary,
+  'offered' | 'offeredRate' | 'targetRate' | 'acked' | 'failed' | 'unknown' | 'ackLatency'
+>;
+
+export interface EngineDeps<M extends Message, S extends Closing> {
   history: History;
   clock: Clock;
   progress?: Progress | undefined;
@@ -62,48 +69,7 @@ export interface EngineDeps<M extends Message, S extends EngineSummary> {
   summarize(core: EngineSummary): S;
 }
 
-interface InFlight<M> {
-  msgs: M[];
-  ids: string[];
-  sentAt: number[];
-  offeredAt: number[];
-  bytes: number;
-  writtenAt: number;
-  timer: unknown;
-  settled: boolean;
-  /** The lane's session it was sent in (a failure resets the lane only once per session). */
-  session: number;
-}
-
-class Lane<M extends Message> {
-  // Due, gathered into the next group (group > 1).
-  gMsgs: M[] = [];
-  gIds: string[] = [];
-  gUserSeq: number[] = [];
-  // Offered, not yet sent.
-  qMsgs: M[] = [];
-  qIds: string[] = [];
-  qSentAt: number[] = [];
-  qOfferedAt: number[] = [];
-  qHead = 0;
-  /** Requests in flight, oldest first. */
-  sending: InFlight<M>[] = [];
-  session = 0;
-  readonly gated: boolean;
-
-  constructor(readonly transport: LaneTransport<M>) {
-    this.gated = typeof transport.ready === 'function';
-  }
-
-  get queued(): number {
-    return this.qMsgs.length - this.qHead;
-  }
-}
-
-const hist = (digits: number) =>
-  hdr.build({ bitBucketSize: 32, numberOfSignificantValueDigits: digits as 2 | 3, autoResize: true });
-
-export class PacingEngine<M extends Message, S extends EngineSummary> {
+export class PacingEngine<M extends Message, S extends Closing> {
   readonly done: Promise<S>;
   readonly startTime: number;
   readonly endTime: number;
@@ -118,28 +84,12 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
   #offering = true;
   #stoppedEarly = false;
   #offerEnd: number | undefined;
-  #lastOffer = 0;
   #tickTimer: unknown;
   #progressTimer: unknown;
   #drainTimer: unknown;
   #drainComplete = true;
   #finished = false;
-  #offered = 0;
-  #acked = 0;
-  #failed = 0;
-  #unknown = 0;
-  #inFlight = 0;
-  #inFlightBytes = 0;
-  #inFlightMax = 0;
-  #blockedTicks = 0;
-  #requests = 0;
-  #requestRecords = 0;
-  #resets = 0;
-  #lateOffers = 0;
-  #maxLag = 0;
-  #lag = hist(2);
-  #ack = hist(3);
-  #ackFromOffer = hist(3);
+  #m: EngineMeter;
   #lastProgress = { time: 0, offered: 0, acked: 0 };
 
   constructor(cfg: EngineConfig, deps: EngineDeps<M, S>) {
@@ -156,6 +106,7 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
     this.done = new Promise((resolve) => {
       this.#resolveDone = resolve;
     });
+    this.#m = new EngineMeter(cfg.lateOfferMs);
     this.#lanes = deps.transports.map((t) => new Lane(t));
     for (const lane of this.#lanes) lane.transport.onReady?.(() => this.#pump(lane));
   }
@@ -178,7 +129,7 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
   }
 
   get inFlight(): number {
-    return this.#inFlight;
+    return this.#m.inFlight;
   }
 
   /** Closes every lane's transport (after done, or to abandon the run). */
@@ -218,7 +169,7 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
           break;
         }
         if (sentAt > now) break;
-        if (this.#inFlight >= cfg.maxInFlightRecords || this.#inFlightBytes >= cfg.maxInFlightBytes) {
+        if (this.#m.inFlight >= cfg.maxInFlightRecords || this.#m.inFlightBytes >= cfg.maxInFlightBytes) {
           blocked = true;
           break;
         }
@@ -236,12 +187,12 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
         }
         if (n++ === 0) firstLag = lag;
       }
-      if (n > 0) this.#lag.recordValueWithCount(firstLag > 0 ? Math.round(firstLag * 1000) : 0, n);
+      if (n > 0) this.#m.lag.recordValueWithCount(firstLag > 0 ? Math.round(firstLag * 1000) : 0, n);
       if (grouped) continue;
       if (src.fixedLane >= 0) this.#pump(this.#lanes[src.fixedLane]!);
       else for (const lane of this.#lanes) this.#pump(lane);
     }
-    if (blocked) this.#blockedTicks++;
+    if (blocked) this.#m.blockedTicks++;
     if (this.#sources.every((s) => s.exhausted && s.head >= s.msgs.length)) this.#endOffering();
   }
 
@@ -262,17 +213,14 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
     lane.qIds.push(eventId);
     lane.qSentAt.push(sentAt);
     lane.qOfferedAt.push(now);
-    this.#offered++;
-    this.#inFlight++;
-    this.#inFlightBytes += msg.key.length + msg.value.length;
-    if (this.#inFlight > this.#inFlightMax) this.#inFlightMax = this.#inFlight;
-    return this.#offered1(now, sentAt);
+    return this.#m.offer(1, msg.key.length + msg.value.length, now, sentAt);
   }
 
   /** Offers the lane's gathered group, every event with `sentAt` (its intended time); returns the lag (ms). */
   #offerGroup(lane: Lane<M>, now: number, sentAt: number): number {
     const msgs = lane.gMsgs;
     const ids = lane.gIds;
+    let bytes = 0;
     for (let k = 0; k < msgs.length; k++) {
       const msg = msgs[k]!;
       this.#history.record({
@@ -287,24 +235,11 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
       lane.qIds.push(ids[k]!);
       lane.qSentAt.push(sentAt);
       lane.qOfferedAt.push(now);
-      this.#inFlightBytes += msg.key.length + msg.value.length;
+      bytes += msg.key.length + msg.value.length;
     }
-    this.#offered += msgs.length;
-    this.#inFlight += msgs.length;
-    if (this.#inFlight > this.#inFlightMax) this.#inFlightMax = this.#inFlight;
-    lane.gMsgs = [];
-    lane.gIds = [];
-    lane.gUserSeq = [];
-    return this.#offered1(now, sentAt);
-  }
-
-  /** Lag bookkeeping of one offer (an event, or a group). */
-  #offered1(now: number, sentAt: number): number {
-    const lag = now - sentAt;
-    if (lag > this.#maxLag) this.#maxLag = lag;
-    if (lag > this.#cfg.lateOfferMs) this.#lateOffers++;
-    this.#lastOffer = now;
-    return lag;
+    const n = msgs.length;
+    lane.clearGroup();
+    return this.#m.offer(n, bytes, now, sentAt);
   }
 
   // --- sending ------------------------------------------------------------------------------------------------
@@ -321,40 +256,9 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
   }
 
   #sendNext(lane: Lane<M>): void {
-    const maxRecords = this.#cfg.maxRequestRecords;
-    const maxBytes = this.#cfg.maxRequestBytes;
-    const start = lane.qHead;
-    let end = start;
-    let bytes = 0;
-    while (end < lane.qMsgs.length && end - start < maxRecords) {
-      const m = lane.qMsgs[end]!;
-      const b = m.key.length + m.value.length;
-      if (end > start && bytes + b > maxBytes) break;
-      bytes += b;
-      end++;
-    }
-    const batch: InFlight<M> = {
-      msgs: lane.qMsgs.slice(start, end),
-      ids: lane.qIds.slice(start, end),
-      sentAt: lane.qSentAt.slice(start, end),
-      offeredAt: lane.qOfferedAt.slice(start, end),
-      bytes,
-      writtenAt: this.#clock.now(),
-      timer: undefined,
-      settled: false,
-      session: lane.session,
-    };
-    lane.qHead = end;
-    if (lane.qHead > 65_536 && lane.qHead * 2 > lane.qMsgs.length) {
-      lane.qMsgs = lane.qMsgs.slice(lane.qHead);
-      lane.qIds = lane.qIds.slice(lane.qHead);
-      lane.qSentAt = lane.qSentAt.slice(lane.qHead);
-      lane.qOfferedAt = lane.qOfferedAt.slice(lane.qHead);
-      lane.qHead = 0;
-    }
-    lane.sending.push(batch);
-    this.#requests++;
-    this.#requestRecords += batch.msgs.length;
+    const batch = lane.take(this.#cfg.maxRequestRecords, this.#cfg.maxRequestBytes, this.#clock.now());
+    this.#m.requests++;
+    this.#m.requestRecords += batch.msgs.length;
     batch.timer = this.#clock.setTimer(
       () => this.#settle(lane, batch, { timeout: 'request' }),
       this.#cfg.requestTimeoutMs,
@@ -372,8 +276,7 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
     if (batch.settled) return;
     batch.settled = true;
     this.#clock.clearTimer(batch.timer);
-    const k = lane.sending.indexOf(batch);
-    if (k >= 0) lane.sending.splice(k, 1);
+    lane.untrack(batch);
     const time = this.#clock.now();
     let verdict: Verdict | undefined;
     if (ending !== undefined) {
@@ -387,29 +290,29 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
     const n = batch.msgs.length;
     // The batch's acks share one time, and its events come in runs of equal sentAt / offer time: the histograms get
     // one entry per run (recordValueWithCount), the same counts as one per event at a fraction of the cost.
-    const ackRun = new RunRecorder(this.#ack, time);
-    const offerRun = new RunRecorder(this.#ackFromOffer, time);
+    const ackRun = new RunRecorder(this.#m.ack, time);
+    const offerRun = new RunRecorder(this.#m.ackFromOffer, time);
     for (let i = 0; i < n; i++) {
       const outcome = verdict === undefined ? 'acked' : verdict.outcome(i);
       const sentAt = batch.sentAt[i]!;
       if (outcome === 'acked') {
         h.record({ kind: 'outcome', time, eventId: batch.ids[i]!, outcome, sentAt });
-        this.#acked++;
+        this.#m.acked++;
         ackRun.add(sentAt);
         offerRun.add(batch.offeredAt[i]!);
       } else {
         h.record({ kind: 'outcome', time, eventId: batch.ids[i]!, outcome, sentAt, error: verdict!.error(i) });
-        if (outcome === 'failed') this.#failed++;
-        else this.#unknown++;
+        if (outcome === 'failed') this.#m.failed++;
+        else this.#m.unknown++;
       }
     }
     ackRun.flush();
     offerRun.flush();
-    this.#inFlight -= n;
-    this.#inFlightBytes -= batch.bytes;
+    this.#m.inFlight -= n;
+    this.#m.inFlightBytes -= batch.bytes;
     if (verdict?.reset && batch.session === lane.session) {
       lane.session++;
-      this.#resets++;
+      this.#m.resets++;
       try {
         lane.transport.reset();
       } catch {
@@ -436,7 +339,7 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
       // The last partial groups: due at the last of their events (all already due), at most the schedule's end.
       if (lane.gMsgs.length > 0) {
         const lag = this.#offerGroup(lane, now, Math.min(now, this.endTime));
-        this.#lag.recordValue(lag > 0 ? Math.round(lag * 1000) : 0);
+        this.#m.lag.recordValue(lag > 0 ? Math.round(lag * 1000) : 0);
       }
       this.#pump(lane);
     }
@@ -460,28 +363,24 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
           sentAt: lane.qSentAt[i]!,
           error: 'not sent: the drain timed out while it was queued',
         });
-        this.#failed++;
-        this.#inFlight--;
+        this.#m.failed++;
+        this.#m.inFlight--;
         const m = lane.qMsgs[i]!;
-        this.#inFlightBytes -= m.key.length + m.value.length;
+        this.#m.inFlightBytes -= m.key.length + m.value.length;
       }
-      lane.qMsgs = [];
-      lane.qIds = [];
-      lane.qSentAt = [];
-      lane.qOfferedAt = [];
-      lane.qHead = 0;
+      lane.clearQueue();
     }
     for (const lane of this.#lanes) for (const b of [...lane.sending]) this.#settle(lane, b, { timeout: 'drain' });
     this.#maybeFinish();
   }
 
   #maybeFinish(): void {
-    if (this.#finished || this.#offering || this.#inFlight > 0) return;
+    if (this.#finished || this.#offering || this.#m.inFlight > 0) return;
     this.#finished = true;
     if (this.#drainTimer !== undefined) this.#clock.clearTimer(this.#drainTimer);
     if (this.#progressTimer !== undefined) this.#clock.clearTimer(this.#progressTimer);
     const summary = this.#deps.summarize(this.#summary());
-    const fields: EngineSummary = summary;
+    const fields: Closing = summary;
     this.#progress({
       phase: 'load',
       message: `${this.#cfg.label}done: offered ${summary.offered} (${Math.round(summary.offeredRate)}/s of ${Math.round(summary.targetRate)}/s), acked ${summary.acked}, failed ${summary.failed}, unknown ${summary.unknown}, ack p99 ${summary.ackLatency?.p99Ms ?? '-'} ms`,
@@ -494,61 +393,39 @@ export class PacingEngine<M extends Message, S extends EngineSummary> {
   #report(): void {
     this.#progressTimer = undefined;
     if (this.#finished) return;
+    const m = this.#m;
     const now = this.#clock.now();
     const dt = (now - this.#lastProgress.time) / 1000;
-    const rate = dt > 0 ? (this.#offered - this.#lastProgress.offered) / dt : 0;
-    const ackRate = dt > 0 ? (this.#acked - this.#lastProgress.acked) / dt : 0;
-    this.#lastProgress = { time: now, offered: this.#offered, acked: this.#acked };
-    const fraction = Math.min(1, Math.max(0, (now - this.startTime) / this.#cfg.durationMs));
+    const rate = dt > 0 ? (m.offered - this.#lastProgress.offered) / dt : 0;
+    const ackRate = dt > 0 ? (m.acked - this.#lastProgress.acked) / dt : 0;
+    this.#lastProgress = { time: now, offered: m.offered, acked: m.acked };
     this.#progress({
       phase: 'load',
-      message: `${this.#cfg.label}${this.#offering ? 'offering' : 'draining'}: offered ${this.#offered} (${Math.round(rate)}/s), acked ${this.#acked} (${Math.round(ackRate)}/s), in flight ${this.#inFlight}, failed ${this.#failed}, unknown ${this.#unknown}, requests ${this.#requests}`,
-      fraction,
-      offered: this.#offered,
-      acked: this.#acked,
-      failed: this.#failed,
-      unknown: this.#unknown,
-      inFlight: this.#inFlight,
+      message: `${this.#cfg.label}${this.#offering ? 'offering' : 'draining'}: offered ${m.offered} (${Math.round(rate)}/s), acked ${m.acked} (${Math.round(ackRate)}/s), in flight ${m.inFlight}, failed ${m.failed}, unknown ${m.unknown}, requests ${m.requests}`,
+      fraction: Math.min(1, Math.max(0, (now - this.startTime) / this.#cfg.durationMs)),
+      ...m.progress(),
       rate,
       ackRate,
-      scheduleLagMaxMs: round3(this.#maxLag),
+      scheduleLagMaxMs: round3(m.maxLag),
     });
     this.#progressTimer = this.#clock.setTimer(() => this.#report(), 1000);
   }
 
   #summary(): EngineSummary {
     const endedAt = this.#clock.now();
-    const offerEnd = Math.max(this.#offerEnd ?? endedAt, this.#lastOffer);
+    const offerEnd = Math.max(this.#offerEnd ?? endedAt, this.#m.lastOffer);
     const scheduleEnd = this.#stoppedEarly ? Math.min(offerEnd, this.endTime) : this.endTime;
     const window = Math.max(offerEnd, scheduleEnd) - this.startTime;
     // Completed: the events with sentAt < endTime; stopped: those due (sentAt <= t) when offering stopped.
     const inclusive = this.#stoppedEarly && scheduleEnd < this.endTime;
-    return {
-      offered: this.#offered,
-      acked: this.#acked,
-      failed: this.#failed,
-      unknown: this.#unknown,
+    return this.#m.summary({
       targetRate: round3(this.#cfg.targetRate),
-      offeredRate: window > 0 ? round3((this.#offered * 1000) / window) : 0,
+      offeredRate: window > 0 ? round3((this.#m.offered * 1000) / window) : 0,
       scheduled: this.#sources[0]!.scheduledUntil(scheduleEnd, inclusive),
-      scheduleLag: {
-        maxMs: round3(this.#maxLag),
-        p99Ms: this.#lag.totalCount === 0 ? 0 : round3(this.#lag.getValueAtPercentile(99) / 1000),
-        lateOffers: this.#lateOffers,
-        lateOfferMs: this.#cfg.lateOfferMs,
-      },
-      ackLatency: latencyOf(this.#ack),
-      ackFromOfferLatency: latencyOf(this.#ackFromOffer),
-      inFlightMax: this.#inFlightMax,
-      budgetBlockedTicks: this.#blockedTicks,
-      requests: this.#requests,
-      meanBatch: this.#requests === 0 ? 0 : round3(this.#requestRecords / this.#requests),
-      producerResets: this.#resets,
       startedAt: this.startTime,
       endedAt,
-      durationMs: round3(endedAt - this.startTime),
       ending: this.#stoppedEarly ? 'stopped' : 'completed',
       drainComplete: this.#drainComplete,
-    };
+    });
   }
 }

@@ -10,7 +10,7 @@ import { StreamproofError } from '../util/errors.ts';
 import { parse } from './args.ts';
 import { type Command, output } from './command.ts';
 
-const usage = 'streamproof export k6 <scenario> [--out FILE] [--url URL] [--json]';
+const usage = 'export k6 <scenario> [--out FILE] [--url URL] [--json]';
 const FORMATS = ['k6'] as const;
 
 export const exportCommand: Command = {
@@ -20,20 +20,20 @@ export const exportCommand: Command = {
     const { values, positionals } = parse(
       argv,
       { out: { type: 'string' }, url: { type: 'string' }, json: { type: 'boolean' } },
-      usage,
+      `streamproof ${usage}`,
     );
     if (values.help) {
-      process.stdout.write(`usage: ${usage}\n`);
+      process.stdout.write(`usage: streamproof ${usage}\n`);
       return 0;
     }
     const [format, file, ...rest] = positionals;
     if (format === undefined || !(FORMATS as readonly string[]).includes(format))
       throw new StreamproofError(
         'USAGE',
-        `<format>: expected one of ${FORMATS.join(', ')}, got ${format === undefined ? 'nothing' : `"${format}"`}\nusage: ${usage}`,
+        `<format>: expected one of ${FORMATS.join(', ')}, got ${format === undefined ? 'nothing' : `"${format}"`}\nusage: streamproof ${usage}`,
       );
-    if (file === undefined) throw new StreamproofError('USAGE', `<scenario>: missing\nusage: ${usage}`);
-    if (rest.length > 0) throw new StreamproofError('USAGE', `unexpected argument "${rest[0]}"\nusage: ${usage}`);
+    if (file === undefined) throw new StreamproofError('USAGE', `<scenario>: missing\nusage: streamproof ${usage}`);
+    if (rest.length > 0) throw new StreamproofError('USAGE', `unexpected argument "${rest[0]}"\nusage: streamproof ${usage}`);
     const url = values.url as string | undefined;
     if (url !== undefined) {
       let u: URL | undefined;

@@ -19,7 +19,7 @@ import { runCommand } from './run-command.ts';
 import { stackCommand } from './stack-command.ts';
 import { workerCommand } from './worker-command.ts';
 
-const commands: Command[] = [
+export const commands: Command[] = [
   runCommand,
   certifyCommand,
   reportCommand,

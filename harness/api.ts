@@ -165,9 +165,11 @@ export async function certify(options: CertifyApiOptions = {}): Promise<CertifyO
   } else {
     stack = options.stack;
   }
+  const { certificationReports } = await import('../reports/certify.ts');
   return certifySuite({
     suite,
     outDir,
+    reports: certificationReports,
     tolerances,
     progress: progressOf(options.progress),
     ...(baseline ? { baseline } : {}),

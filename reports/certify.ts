@@ -12,6 +12,7 @@ import { htmlReport } from './html.ts';
 import type { ExtraTestcase, ReportInput } from './input.ts';
 import { junitReport } from './junit.ts';
 import { markdownReport, mdText } from './markdown.ts';
+import { writeRunReports } from './run-reports.ts';
 import { htmlEscape } from './xml.ts';
 
 /** The reporters' input for a certification: all runs, the comparison as a section, its judged rows as test cases. */
@@ -79,8 +80,13 @@ export function certificationReportInput(
 
 /** Writes certification.json and the Markdown, HTML and JUnit reports into `outDir`. */
 export function writeCertification(outDir: string, c: Certification, results: readonly RunResult[]): void {
-  const input = certificationReportInput(c, results, outDir);
   writeFileSync(join(outDir, c.files.json), `${JSON.stringify(c, null, 2)}\n`);
+  writeCertificationReports(outDir, c, results);
+}
+
+/** Writes the Markdown, HTML and JUnit reports of a certification into `outDir`, beside its certification.json. */
+export function writeCertificationReports(outDir: string, c: Certification, results: readonly RunResult[]): void {
+  const input = certificationReportInput(c, results, outDir);
   writeFileSync(join(outDir, c.files.markdown), markdownReport(input));
   writeFileSync(join(outDir, c.files.html), htmlReport(input));
   writeFileSync(join(outDir, c.files.junit), junitReport(input));
@@ -114,3 +120,6 @@ export function certificationText(c: Certification, outDir: string): string {
   );
   return lines.join('\n');
 }
+
+/** What `certify` writes reports with (harness/certify's `CertifyOptions.reports`): each run's, and the certification's. */
+export const certificationReports = { run: writeRunReports, certification: writeCertificationReports };

@@ -5,7 +5,7 @@
  */
 import type { FaultRecovery, SloResult, ThresholdResult } from '../harness/checkers/index.ts';
 import type { SeriesPoint } from '../harness/history/index.ts';
-import { DERIVED_LAG_LABEL, type LagPoint, lagFromSeries } from '../harness/runner/lag.ts';
+import { DERIVED_LAG_LABEL, type LagPoint, lagFromSeries } from '../harness/runner/lag-series.ts';
 import type { RunResult } from '../harness/runner/result.ts';
 
 /** Examples shown per anomaly kind; the full lists are in `files.anomalies`. */

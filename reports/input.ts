@@ -2,10 +2,10 @@
  * What every reporter formats: one or more stored run results (reporters add no facts), an overall verdict, and
  * optional extra sections and JUnit test cases a caller such as `certify` appends (e.g. a baseline comparison).
  */
-import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, relative } from 'node:path';
-import { RESULT_FORMAT, type RunResult } from '../harness/runner/result.ts';
-import { StreamproofError } from '../harness/util/errors.ts';
+import type { RunResult } from '../harness/runner/result.ts';
+
+export { loadResult } from '../harness/runner/result-file.ts';
 
 export type Verdict = RunResult['verdict'];
 
@@ -63,48 +63,6 @@ export function verdictOfInput(input: ReportInput): Verdict {
 /** The input for one run's report. */
 export function reportInputFor(run: RunResult, extra: Partial<Omit<ReportInput, 'runs'>> = {}): ReportInput {
   return { title: run.name, ...extra, runs: [run] };
-}
-
-/**
- * Read a stored result.json. A missing, unreadable or non-result file is a usage error naming the file (exit 64).
- */
-export function loadResult(path: string): RunResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new StreamproofError(
-      'USAGE',
-      `${path}: cannot read the result file (${code ?? (err as Error).message}); pass the result.json a run wrote`,
-    );
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (err) {
-    throw new StreamproofError('USAGE', `${path}: not JSON (${(err as Error).message}); expected a result.json`);
-  }
-  const format = (data as { format?: unknown } | null)?.format;
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-    throw new StreamproofError('USAGE', `${path}: expected a JSON object with format "${RESULT_FORMAT}"`);
-  }
-  if (format !== RESULT_FORMAT) {
-    throw new StreamproofError(
-      'USAGE',
-      `${path}: format: expected "${RESULT_FORMAT}", got ${format === undefined ? 'none' : JSON.stringify(format)}`,
-    );
-  }
-  const r = data as Partial<RunResult>;
-  for (const field of ['name', 'verdict', 'counts', 'checkers', 'faults'] as const) {
-    if (r[field] === undefined || r[field] === null) {
-      throw new StreamproofError('USAGE', `${path}: ${field}: missing from the result`);
-    }
-  }
-  if (!['pass', 'fail', 'slo-breach', 'unknown'].includes(r.verdict as string)) {
-    throw new StreamproofError('USAGE', `${path}: verdict: expected pass, fail, slo-breach or unknown`);
-  }
-  return data as RunResult;
 }
 
 /** A path stored in a result, relative to the report's directory when known (so both can move together). */

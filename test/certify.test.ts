@@ -30,6 +30,7 @@ import {
 import { certifyCommand } from '../harness/cli/certify-command.ts';
 import { attachStack } from '../harness/stack/attach.ts';
 import { exitCodeFor, type StreamproofError } from '../harness/util/errors.ts';
+import { certificationReports as reports } from '../reports/certify.ts';
 
 const root = join(import.meta.dirname, '..');
 const cli = join(root, 'bin', 'streamproof.js');
@@ -193,7 +194,7 @@ describe('streamproof certify against a baseline (real stack, reference pipeline
 
     // The baseline: the reference pipeline as it is. No baseline of its own: nothing compared.
     const baseOut = join(dir, 'baseline');
-    const base = await certify({ suite, outDir: baseOut, tolerances, stack });
+    const base = await certify({ suite, outDir: baseOut, tolerances, stack, reports });
     expect(base.certification.exitCode, JSON.stringify(base.certification.runs)).toBe(0);
     expect(base.certification).toMatchObject({
       format: 'streamproof.certification/1',
@@ -245,7 +246,7 @@ describe('streamproof certify against a baseline (real stack, reference pipeline
     process.env.STREAMPROOF_ATTRIBUTOR_COMMIT_DELAY_MS = '3000';
     let slow: Certification;
     try {
-      slow = (await certify({ suite, outDir: slowOut, tolerances, stack, baseline: loadBaseline(baseOut) }))
+      slow = (await certify({ suite, outDir: slowOut, tolerances, stack, reports, baseline: loadBaseline(baseOut) }))
         .certification;
     } finally {
       delete process.env.STREAMPROOF_ATTRIBUTOR_COMMIT_DELAY_MS;

@@ -4,8 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadResult } from '../../reports/input.ts';
 import type { RunResult } from '../runner/result.ts';
+import { loadResult } from '../runner/result-file.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { CERTIFICATION_FORMAT, type Certification } from './certification.ts';
 

@@ -6,13 +6,12 @@
  * given, so a baseline and a candidate offer the same events. Its outputs go to `OUT/<scenario name>/` (result.json
  * and the run's reports beside it). Scenarios that need no broker fault share one stack per broker count (a stack
  * start is most of a short run's time); one that kills or restarts a broker gets a stack of its own.
- * The certification is written to `OUT/certification.json` with its Markdown, HTML and JUnit reports (the
- * reporters' formatting of it: reports/certify.ts).
+ * The certification is written to `OUT/certification.json` (its record: a later baseline reads it). The reports,
+ * each run's and the certification's Markdown, HTML and JUnit, are written by what the caller passes as `reports`
+ * (the CLI and the library pass reports/certify.ts's `certificationReports`).
  */
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
-import { writeCertification } from '../../reports/certify.ts';
-import { writeRunReports } from '../../reports/run-reports.ts';
 import type { RunResult } from '../runner/result.ts';
 import { runScenario } from '../runner/run.ts';
 import type { Scenario } from '../runner/scenario.ts';
@@ -35,6 +34,15 @@ export interface CertifyOptions {
   readonly progress?: Progress;
   /** The command that replays one scenario (without --seed); default `streamproof run <file>`. */
   readonly replayBase?: (entry: SuiteEntry) => string;
+  /** Writes the reports: each run's (its `reports` phase) and the certification's. Default none. */
+  readonly reports?: CertificationReports;
+}
+
+export interface CertificationReports {
+  /** One run's reports beside its result.json; a throw makes that run unknown (phase `reports`). */
+  run(result: RunResult): void | Promise<void>;
+  /** The certification's reports into `outDir`, beside certification.json. */
+  certification(outDir: string, certification: Certification, results: readonly RunResult[]): void;
 }
 
 export interface CertifyOutcome {
@@ -93,7 +101,7 @@ export async function certify(opts: CertifyOptions): Promise<CertifyOutcome> {
           progress,
           stack,
           replayBase: opts.replayBase?.(entry),
-          writeReports: writeRunReports,
+          ...(opts.reports ? { writeReports: (r: RunResult) => opts.reports!.run(r) } : {}),
         });
       } catch (err) {
         // runScenario turns harness failures into an `unknown` result; reaching here means it could not even write
@@ -132,6 +140,7 @@ export async function certify(opts: CertifyOptions): Promise<CertifyOutcome> {
     finishedAt: Date.now(),
     notes,
   });
-  writeCertification(outDir, certification, results);
+  writeFileSync(join(outDir, certification.files.json), `${JSON.stringify(certification, null, 2)}\n`);
+  opts.reports?.certification(outDir, certification, results);
   return { certification, results };
 }

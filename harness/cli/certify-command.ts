@@ -87,7 +87,7 @@ export const certifyCommand: Command = {
     const { loadSuite, loadBaseline, certify, DEFAULT_TOLERANCES, resolveTolerances } = await import(
       '../certify/index.ts'
     );
-    const { certificationText } = await import('../../reports/certify.ts');
+    const { certificationReports, certificationText } = await import('../../reports/certify.ts');
     const suite = await loadSuite(suiteDir);
     const tolerances = resolveTolerances(
       {
@@ -149,6 +149,7 @@ export const certifyCommand: Command = {
       stack,
       progress: out.progress,
       replayBase: (e) => replayBase(e.file, { stack: stackMode }),
+      reports: certificationReports,
     });
     if (out.json) out.data(certification);
     else out.print(certificationText(certification, outDir));

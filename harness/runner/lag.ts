@@ -17,28 +17,10 @@
  * "records acked but not yet seen in output", labelled as such.
  */
 import type { Bootstrap } from '../kafka/clients.ts';
+import { DERIVED_LAG_LABEL, GROUP_LAG_LABEL, type LagPoint, type LagResult, lagFromSeries } from './lag-series.ts';
 import { groupProgress, ResilientAdmin } from './offsets.ts';
 
-export interface LagPoint {
-  /** Epoch second of the sample. */
-  readonly second: number;
-  readonly lag: number;
-}
-
-export interface LagResult {
-  readonly group: string;
-  readonly topic: string;
-  /** `consumer-group`: sampled offsets; `acked-minus-observed`: derived from the per-second series. */
-  readonly source: 'consumer-group' | 'acked-minus-observed';
-  /** What the number means, for a chart label. */
-  readonly label: string;
-  readonly series: readonly LagPoint[];
-  /** Samples skipped (errors, timeouts, overlaps). */
-  readonly skippedSamples: number;
-}
-
-export const GROUP_LAG_LABEL = 'consumer-group lag: input records not yet committed by the SUT';
-export const DERIVED_LAG_LABEL = 'records acked but not yet seen in output (cumulative acked - observed)';
+export { DERIVED_LAG_LABEL, GROUP_LAG_LABEL, type LagPoint, type LagResult, lagFromSeries };
 
 export interface LagSamples {
   readonly group: string;
@@ -130,17 +112,6 @@ function dedupeSeconds(points: readonly LagPoint[]): LagPoint[] {
   const bySecond = new Map<number, number>();
   for (const p of points) bySecond.set(p.second, p.lag);
   return [...bySecond.entries()].sort((x, y) => x[0] - y[0]).map(([second, lag]) => ({ second, lag }));
-}
-
-/** Fallback lag from the per-second series: cumulative acked minus cumulative observed, never below 0. */
-export function lagFromSeries(series: readonly { second: number; acked: number; observed: number }[]): LagPoint[] {
-  let acked = 0;
-  let observed = 0;
-  return series.map((p) => {
-    acked += p.acked;
-    observed += p.observed;
-    return { second: p.second, lag: Math.max(0, acked - observed) };
-  });
 }
 
 /**

@@ -202,6 +202,8 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     assigned: number[] | null;
     assignmentChanged: boolean;
     failed: unknown;
+    /** Takeovers failed in a row: the consumer's own group calls (OffsetFetch) may be stuck on a stale coordinator. */
+    takeoverFailures: number;
   }
   let sessions = 0;
   let session: Session | undefined;
@@ -229,7 +231,14 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
         isolationLevel: 1,
       }),
     );
-    const s = { n, consumer, assigned: null, assignmentChanged: false, failed: undefined } as unknown as Session;
+    const s = {
+      n,
+      consumer,
+      assigned: null,
+      assignmentChanged: false,
+      failed: undefined,
+      takeoverFailures: 0,
+    } as unknown as Session;
     consumer.on('consumer:group:join', (p) => {
       if (session !== s && session !== undefined) return;
       generation = p.generationId ?? consumer.generationId;
@@ -583,9 +592,17 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     if (missing.length > 0) {
       try {
         await takeOver(s, missing);
+        s.takeoverFailures = 0;
       } catch (err) {
         log('takeover failed; will retry', { partitions: missing, ...errorFields(err) });
         for (const p of missing) notBefore.set(p, Date.now() + 1_000);
+        // @platformatic/kafka 1.35 keeps asking a group coordinator that moved (a rolling restart) for the committed
+        // offsets, for as long as the session lives: after a few failures in a row, a new session (a new client)
+        // finds the coordinator again.
+        if (++s.takeoverFailures >= 3 && s.failed === undefined) {
+          s.failed = err;
+          log('takeover failed 3 times in a row; the session ends and a new one starts', { session: s.n });
+        }
       }
     }
     owned_.set(owned.size);

@@ -25,6 +25,9 @@ export interface KafkaSenderOptions {
 
 type BufferProducer = Producer<Buffer, Buffer, Buffer, Buffer>;
 
+/** How long an idempotent lane's request may wait (broker side) before the client tries it again. */
+const RETRY_AFTER_MS = 8000;
+
 export class KafkaLaneSender implements LaneSender {
   #producer: BufferProducer;
   #closing: Promise<void>[] = [];
@@ -44,9 +47,12 @@ export class KafkaLaneSender implements LaneSender {
       acks: -1,
       compression: o.compression,
       // The broker waits up to this for the ISR (REQUEST_TIMED_OUT after); the client gives up on a request after
-      // requestTimeout. The driver's own deadline (acksTimeoutMs) settles the outcome either way.
-      timeout: Math.min(o.acksTimeoutMs, 30_000),
-      requestTimeout: o.acksTimeoutMs,
+      // requestTimeout. The driver's own deadline (acksTimeoutMs) settles the outcome either way. Idempotent, a
+      // request is retried within the session with the same sequence numbers (the broker de-duplicates a repeat), so
+      // it can be short: a request held by a killed leader, or by an ISR waiting for a dead follower to be dropped,
+      // is tried again (on fresh metadata) within the deadline instead of holding the lane until it passes.
+      timeout: Math.min(o.acksTimeoutMs, o.idempotent ? RETRY_AFTER_MS : 30_000),
+      requestTimeout: Math.min(o.acksTimeoutMs, o.idempotent ? RETRY_AFTER_MS + 2000 : o.acksTimeoutMs),
       connectTimeout: Math.min(o.acksTimeoutMs, 5000),
       // Retries are idempotent within one session (same sequence numbers); the driver's deadline bounds them.
       retries: 1_000_000,

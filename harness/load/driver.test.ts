@@ -286,3 +286,89 @@ describe('resolveLoadOptions', () => {
     });
   });
 });
+
+describe('LoadDriver with several requests in flight per lane (maxInFlightRequests, fast client only)', () => {
+  /** A sender whose sends complete when the test says; records how many were in flight at once. */
+  class Gate implements LaneSender {
+    open: { msgs: OutMessage[]; done: (e?: unknown) => void }[] = [];
+    maxOpen = 0;
+    resets = 0;
+    send(msgs: OutMessage[], done: (e?: unknown) => void) {
+      this.open.push({ msgs, done });
+      this.maxOpen = Math.max(this.maxOpen, this.open.length);
+    }
+    outcomes(e: unknown) {
+      return () => e as 'failed' | 'unknown';
+    }
+    describe(e: unknown) {
+      return String(e);
+    }
+    reset() {
+      this.resets++;
+    }
+    async close() {}
+  }
+
+  function run(maxInFlightRequests: number) {
+    const clock = new FakeClock();
+    const records: HistoryRecord[] = [];
+    const history = { record: (r: HistoryRecord) => records.push(r) } as unknown as History;
+    const cfg = resolveLoadOptions({
+      bootstrap: '127.0.0.1:9092',
+      topic: 't',
+      history,
+      generator: { seed: 1, users: 100 },
+      rate: 10_000,
+      duration: 100,
+      client: 'fast',
+      maxInFlightRequests,
+      maxRequestRecords: 100,
+    });
+    const sender = new Gate();
+    const driver = new LoadDriver(cfg, { history, clock, partitions: 4, senders: [sender] });
+    return { clock, records, driver, sender };
+  }
+
+  it('keeps up to N requests in flight, and one failure resets the session once; every event one outcome', async () => {
+    const r = run(3);
+    r.driver.start();
+    r.clock.advance(200); // every event offered; nothing answered yet
+    expect(r.sender.open.length).toBe(3);
+    // The oldest fails, the two behind it fail with it (as the broker would answer them): one reset, not three.
+    const failing = r.sender.open.splice(0, 3);
+    const failedEvents = failing.reduce((a, s) => a + s.msgs.length, 0);
+    for (const s of failing) s.done('failed');
+    expect(r.sender.resets).toBe(1);
+    // The rest is sent 3 at a time and acked.
+    for (let guard = 0; guard < 100 && r.sender.open.length > 0; guard++) {
+      for (const s of r.sender.open.splice(0)) s.done();
+    }
+    const sum = await r.driver.done;
+    expect(r.sender.maxOpen).toBe(3);
+    expect(sum.offered).toBe(1000);
+    expect(failedEvents).toBeGreaterThan(0);
+    expect(sum.failed).toBe(failedEvents);
+    expect(sum.acked).toBe(1000 - failedEvents);
+    expect(sum.producerResets).toBe(1);
+    const outcomes = r.records.filter((x) => x.kind === 'outcome').map((x) => x.eventId);
+    expect(new Set(outcomes).size).toBe(1000);
+    expect(outcomes.length).toBe(1000);
+  });
+
+  it('one request in flight by default, and more than one is refused for the general client', () => {
+    const r = run(1);
+    r.driver.start();
+    r.clock.advance(200);
+    expect(r.sender.open.length).toBe(1);
+    expect(() =>
+      resolveLoadOptions({
+        bootstrap: '127.0.0.1:9092',
+        topic: 't',
+        history: { record() {} } as unknown as History,
+        rate: 1,
+        duration: 1,
+        maxInFlightRequests: 2,
+      }),
+    ).toThrow(/maxInFlightRequests/);
+  });
+});

@@ -33,7 +33,8 @@ export const exportCommand: Command = {
         `<format>: expected one of ${FORMATS.join(', ')}, got ${format === undefined ? 'nothing' : `"${format}"`}\nusage: streamproof ${usage}`,
       );
     if (file === undefined) throw new StreamproofError('USAGE', `<scenario>: missing\nusage: streamproof ${usage}`);
-    if (rest.length > 0) throw new StreamproofError('USAGE', `unexpected argument "${rest[0]}"\nusage: streamproof ${usage}`);
+    if (rest.length > 0)
+      throw new StreamproofError('USAGE', `unexpected argument "${rest[0]}"\nusage: streamproof ${usage}`);
     const url = values.url as string | undefined;
     if (url !== undefined) {
       let u: URL | undefined;

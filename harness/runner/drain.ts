@@ -71,6 +71,7 @@ export async function drainPipeline(o: DrainOptions): Promise<DrainReport> {
   let lastProgressAt = start;
   let groupConsumer = o.groupConsumer ?? false;
   let lastDescribe = 0;
+  let caughtUpSince: number | undefined;
   try {
     for (;;) {
       try {
@@ -86,9 +87,13 @@ export async function drainPipeline(o: DrainOptions): Promise<DrainReport> {
       const now = Date.now();
       const commits = (last?.committed.size ?? 0) > 0 || groupConsumer;
       const quietFor = now - Math.max(o.observer.lastRecordAt, start);
-      const quiet = quietFor >= o.quietMs;
       const evidence: DrainEvidence = commits ? 'committed-offsets' : 'quiet-output';
       const caughtUp = commits ? (last?.caughtUp ?? false) && (last?.committed.size ?? 0) > 0 : true;
+      // Quiet counts from the moment the group caught up too: a transaction's offsets can become visible before
+      // the markers on its output partitions are written, so its output gets the whole quiet period to show.
+      if (!caughtUp) caughtUpSince = undefined;
+      else caughtUpSince ??= now;
+      const quiet = now - Math.max(o.observer.lastRecordAt, start, caughtUpSince ?? 0) >= o.quietMs;
       if (quiet && (caughtUp || o.nothingMissing?.())) {
         return report(o, start, true, caughtUp ? evidence : 'all-seen', last, errors, groupConsumer);
       }

@@ -25,6 +25,8 @@ export abstract class EventSource<M extends Message> {
   lane: number[] = [];
   head = 0;
   exhausted = false;
+  /** The generator's producer id: event ids are `${producerId}-${seq}`. */
+  readonly producerId: number;
 
   constructor(
     readonly gen: BulkGenerator,
@@ -32,10 +34,8 @@ export abstract class EventSource<M extends Message> {
     readonly endTime: number,
     /** The engine lane of every event, or -1 when `lane[i]` says. */
     readonly fixedLane: number,
-  ) {}
-
-  get producerId(): number {
-    return this.gen.producerId;
+  ) {
+    this.producerId = gen.producerId;
   }
 
   /** Generates the next chunk of this source's events. False when the schedule is exhausted. */

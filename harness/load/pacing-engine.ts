@@ -160,6 +160,8 @@ export class PacingEngine<M extends Message, S extends Closing> {
       // (sentAt is non-decreasing), so its lag bounds every other's from above. Per-offer recording cost 10%.
       let n = 0;
       let firstLag = 0;
+      const fixed = src.fixedLane >= 0 ? this.#lanes[src.fixedLane]! : undefined;
+      const m = this.#m;
       for (;;) {
         if (src.head >= src.msgs.length && !src.refill()) break;
         const sentAt = src.sentAt[src.head]!;
@@ -169,12 +171,12 @@ export class PacingEngine<M extends Message, S extends Closing> {
           break;
         }
         if (sentAt > now) break;
-        if (this.#m.inFlight >= cfg.maxInFlightRecords || this.#m.inFlightBytes >= cfg.maxInFlightBytes) {
+        if (m.inFlight >= cfg.maxInFlightRecords || m.inFlightBytes >= cfg.maxInFlightBytes) {
           blocked = true;
           break;
         }
         const i = src.head++;
-        const lane = this.#lanes[src.fixedLane >= 0 ? src.fixedLane : src.lane[i]!]!;
+        const lane = fixed ?? this.#lanes[src.lane[i]!]!;
         let lag: number;
         if (!grouped) lag = this.#offer(lane, src, i, now);
         else {
@@ -187,9 +189,9 @@ export class PacingEngine<M extends Message, S extends Closing> {
         }
         if (n++ === 0) firstLag = lag;
       }
-      if (n > 0) this.#m.lag.recordValueWithCount(firstLag > 0 ? Math.round(firstLag * 1000) : 0, n);
+      if (n > 0) m.lag.recordValueWithCount(firstLag > 0 ? Math.round(firstLag * 1000) : 0, n);
       if (grouped) continue;
-      if (src.fixedLane >= 0) this.#pump(this.#lanes[src.fixedLane]!);
+      if (fixed !== undefined) this.#pump(fixed);
       else for (const lane of this.#lanes) this.#pump(lane);
     }
     if (blocked) this.#m.blockedTicks++;

@@ -2,8 +2,9 @@
  * `streamproof certify` on the real stack: a one-scenario suite of the reference pipeline is certified once as the
  * baseline, then twice more as candidates built wrong on purpose, and the comparison must flag exactly what was
  * broken:
- * - an injected duplicate (STREAMPROOF_ATTRIBUTOR_INJECT_DUPLICATE_EVERY, through the CLI): exit 1, and the
- *   regressions are the `duplicated` count and the attribution checker, nothing about throughput or latency;
+ * - an injected duplicate (the attributor of test/fixtures/reference/duplicating-attributor.ts, run in place of the
+ *   shipped one by STREAMPROOF_REFERENCE_ATTRIBUTOR, through the CLI): exit 1, and the regressions are the
+ *   `duplicated` count and the attribution checker, nothing about throughput or latency;
  * - a slower build (STREAMPROOF_ATTRIBUTOR_COMMIT_DELAY_MS=3000: every batch waits 3 s before it commits): exit 1,
  *   and only latency rows flag; the run itself still passes.
  * The three share one `stack up` stack (a private state directory), so only the first run pays a stack start.
@@ -217,7 +218,8 @@ describe('streamproof certify against a baseline (real stack, reference pipeline
     const r = runCli(
       ['certify', '--suite', suiteDir, '--baseline', moved, '--out', dupOut, '--stack', 'running', '--json'],
       {
-        STREAMPROOF_ATTRIBUTOR_INJECT_DUPLICATE_EVERY: '100',
+        STREAMPROOF_REFERENCE_ATTRIBUTOR: join(root, 'test', 'fixtures', 'reference', 'duplicating-attributor.ts'),
+        STREAMPROOF_DUPLICATE_EVERY: '100',
       },
     );
     expect(r.code, r.stderr).toBe(1);

@@ -8,13 +8,18 @@
  * the reference's own variables (DLQ and changelog topics, partitions, the collector's format and port, a metrics
  * port), under lifeline so it dies with the runner; ready when its `/healthz` answers 200. The harness imports no
  * code of the reference pipeline (scripts/check-layers.mjs keeps it so).
+ *
+ * A modified component (a fork of the reference attributor, a deliberately broken build in a test) runs in place of
+ * the shipped one when STREAMPROOF_REFERENCE_ATTRIBUTOR (or _COLLECTOR, _LAKE) names its entry file, in the scenario's
+ * `sut.env` or the runner's env; a relative path is from the working directory. A `.ts` entry runs through tsx.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { launch, type ManagedProcess } from '../stack/process.ts';
 import { nodeArgs } from '../util/entry.ts';
+import { StreamproofError } from '../util/errors.ts';
 import type { StartedSut, SutEnv, SutInstance } from './sut.ts';
 
 type Component = 'collector' | 'attributor' | 'lake';
@@ -27,6 +32,22 @@ const STOP_GRACE_MS = 20_000;
 /** A component's entry file (its .ts source path; nodeArgs runs the compiled .js from the package). */
 export function referenceEntry(component: Component): string {
   return join(root, 'reference-pipeline', component, 'main.ts');
+}
+
+/** The variable naming a component's replacement entry file: STREAMPROOF_REFERENCE_ATTRIBUTOR, ... */
+export function entryOverrideVar(component: Component): string {
+  return `STREAMPROOF_REFERENCE_${component.toUpperCase()}`;
+}
+
+/** node's arguments to run a component: the replacement entry `env` names, else the shipped one. */
+export function componentArgs(component: Component, env: NodeJS.ProcessEnv, cwd = process.cwd()): string[] {
+  const override = env[entryOverrideVar(component)];
+  if (!override) return nodeArgs(referenceEntry(component));
+  const file = resolve(cwd, override);
+  if (!existsSync(file)) {
+    throw new StreamproofError('USAGE', `${entryOverrideVar(component)}: no file ${file}`);
+  }
+  return file.endsWith('.ts') ? ['--import', 'tsx', file] : [file];
 }
 
 async function freePort(): Promise<number> {
@@ -97,7 +118,7 @@ function component(
     },
     async start() {
       if (proc?.running()) return;
-      const args = nodeArgs(referenceEntry(kind));
+      const args = componentArgs(kind, env);
       const p = await launch({ name, command: process.execPath, args, cwd: root, env, logFile });
       proc = p;
       const deadline = Date.now() + READY_TIMEOUT_MS;

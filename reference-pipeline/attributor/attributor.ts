@@ -30,97 +30,32 @@
  * without the process exiting: a broker killed or a rolling restart is ridden through, and exactly-once holds for the
  * same reasons (the new owner of p fences the old producer of p before it reads anything).
  */
-import { randomUUID } from 'node:crypto';
-import { Consumer, type Message, Producer } from '@platformatic/kafka';
-import type { CommonConfig } from '../common/config.ts';
-import { type Decoded, EventDecoder } from '../common/event-codec.ts';
+import { EventDecoder } from '../common/event-codec.ts';
 import { startStatusServer } from '../common/http.ts';
-import {
-  bufferMessages,
-  chunkBySize,
-  discoverBootstrap,
-  ensureTopics,
-  errorText,
-  guarded,
-  headers,
-  headerValue,
-  isFencingError,
-  rotate,
-} from '../common/kafka.ts';
+import { discoverBootstrap, ensureTopics, errorText, isFencingError, rotate } from '../common/kafka.ts';
 import { pause, within } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import { Registry } from '../common/metrics.ts';
 import { SchemaRegistryClient } from '../common/registry.ts';
-import {
-  type AttributionInput,
-  applyEvent,
-  createUserState,
-  deserializeState,
-  type ResolvedAttributionOptions,
-  serializeState,
-  type UserState,
-} from '../model/index.ts';
+import { type DecodedInput, type PlanContext, planBatch, planMessages, selectBatch } from './batch-plan.ts';
+import { type AttributorConfig, type AttributorHooks, closeQuietly, type Msg, type Owned } from './config.ts';
+import { fence, restore } from './restore.ts';
+import { commitBatch, type Session, startSession, transactionalProducer } from './session.ts';
 
-export interface AttributorConfig extends CommonConfig {
-  changelogTopic: string;
-  /** Micro-batch interval, ms (default 100). */
-  batchMs: number;
-  /** Most records of one partition in one transaction (default 5000). */
-  batchMax: number;
-  /**
-   * Fault-injection aid, default 0: hold every transaction open this long between its last send and its commit, so a
-   * kill -9 lands inside a transaction deterministically. Never set in production.
-   */
-  commitDelayMs: number;
-  /**
-   * TEST-ONLY knob, default 0 (off): a deliberately broken build for showing that `streamproof certify` catches a
-   * regression. When N > 0, every Nth attribution record of a partition is written twice (both copies inside the
-   * batch's transaction, so the duplicate is committed). Never set in production.
-   */
-  injectDuplicateEvery: number;
-  restoreTimeoutMs: number;
-  /** Longest any single transaction step may take before the batch is failed (default 30000). */
-  txTimeoutMs: number;
-  options: ResolvedAttributionOptions;
-}
-
-async function closeQuietly(client: { close(force?: boolean): Promise<void> }): Promise<void> {
-  try {
-    await client.close(true);
-  } catch {
-    // closing a client that failed (fenced, broker gone) may fail again; there is nothing left to release
-  }
-}
+export { GROUP_HEADER, INPUT_OFFSET_HEADER } from './batch-plan.ts';
+export type { AttributorConfig, AttributorHooks, BatchInfo } from './config.ts';
+export { RESTORE_MARKER_KEY } from './config.ts';
 
 export interface StartedAttributor {
   readonly metricsPort: number;
   stop(): Promise<void>;
 }
 
-/** Key of the restore marker in the changelog (never a user id: user ids are "u" + 7 digits). */
-export const RESTORE_MARKER_KEY = '__streamproof_restore__';
-/** Header of every changelog record: the last input offset of the batch that wrote it (decimal). */
-export const INPUT_OFFSET_HEADER = 'streamproof-input-offset';
-/** Header of every changelog record: the consumer group whose offsets the input offset refers to. */
-export const GROUP_HEADER = 'streamproof-group';
-
-type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
-type Out = { topic: string; key: Buffer; value: Buffer; partition?: number; headers?: Map<Buffer, Buffer> };
-
-interface Owned {
-  partition: number;
-  producer: Producer;
-  users: Map<string, UserState>;
-  /** Next input offset to process; -1 = no committed offset yet (process everything). */
-  position: bigint;
-  /** The group generation it was taken over in. */
-  generation: number;
-  /** Highest offset queued, so records redelivered after a rebalance are not queued twice. */
-  lastQueued: bigint;
-  queue: Msg[];
-}
-
-export async function startAttributor(cfg: AttributorConfig, log: Logger): Promise<StartedAttributor> {
+export async function startAttributor(
+  cfg: AttributorConfig,
+  log: Logger,
+  hooks: AttributorHooks = {},
+): Promise<StartedAttributor> {
   const metrics = new Registry();
   const recordsIn = metrics.counter('attributor_records_in_total', 'Input records processed and committed');
   const recordsOut = metrics.counter('attributor_records_out_total', 'Records committed, by topic kind');
@@ -168,8 +103,6 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
   );
 
   const owned = new Map<number, Owned>();
-  // TEST-ONLY (injectDuplicateEvery): attribution records staged per partition.
-  const dupCounter = new Map<number, number>();
   /**
    * Records of partitions we do not own (yet): assigned but not taken over, or revoked. The consumer stream delivers
    * a record once per fetch position, so dropping one here would lose it if we take the partition over later without
@@ -190,21 +123,6 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
   const fenced = new Map<number, { generation: number; until: number }>();
   let generation = -1;
 
-  /**
-   * One consumer session: the group member, its stream and what it delivered. `failed` is set when the stream dies;
-   * the loop then ends the session (closeSession) and opens a new one.
-   */
-  interface Session {
-    n: number;
-    consumer: Consumer<Buffer, Buffer, Buffer, Buffer>;
-    stream: Awaited<ReturnType<Consumer<Buffer, Buffer, Buffer, Buffer>['consume']>>;
-    incoming: ReturnType<typeof bufferMessages<Msg>>;
-    assigned: number[] | null;
-    assignmentChanged: boolean;
-    failed: unknown;
-    /** Takeovers failed in a row: the consumer's own group calls (OffsetFetch) may be stuck on a stale coordinator. */
-    takeoverFailures: number;
-  }
   let sessions = 0;
   let session: Session | undefined;
 
@@ -216,57 +134,10 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
         ...(await discoverBootstrap(rotate(bootstrap, n), `streamproof-attributor-${cfg.instance}-bootstrap`)),
       ]),
     ];
-    const consumer = guarded(
-      new Consumer<Buffer, Buffer, Buffer, Buffer>({
-        clientId: `streamproof-attributor-${cfg.instance}`,
-        groupId: cfg.groupId,
-        bootstrapBrokers: rotate(bootstrap, n),
-        sessionTimeout: 10_000,
-        rebalanceTimeout: 30_000,
-        heartbeatInterval: 1_000,
-        timeout: 30_000,
-        retries: 20,
-        retryDelay: 500,
-        maxWaitTime: Math.max(10, cfg.batchMs),
-        isolationLevel: 1,
-      }),
-    );
-    const s = {
-      n,
-      consumer,
-      assigned: null,
-      assignmentChanged: false,
-      failed: undefined,
-      takeoverFailures: 0,
-    } as unknown as Session;
-    consumer.on('consumer:group:join', (p) => {
-      if (session !== s && session !== undefined) return;
-      generation = p.generationId ?? consumer.generationId;
-      s.assigned = (p.assignments ?? []).filter((a) => a.topic === cfg.inputTopic).flatMap((a) => a.partitions);
-      s.assignmentChanged = true;
-      log('assignment', { session: n, generation: p.generationId, partitions: s.assigned });
-    });
-    try {
-      s.stream = await within(
-        consumer.consume({
-          topics: [cfg.inputTopic],
-          mode: 'committed',
-          fallbackMode: 'earliest',
-          autocommit: false,
-          isolationLevel: 1,
-          maxWaitTime: Math.max(10, cfg.batchMs),
-        }),
-        cfg.txTimeoutMs * 2,
-        'joining the group',
-      );
-    } catch (err) {
-      await closeQuietly(consumer);
-      throw err;
-    }
-    s.incoming = bufferMessages<Msg>(s.stream, cfg.batchMax * 4, (err) => {
-      if (s.failed !== undefined) return;
-      s.failed = err ?? new Error('consumer stream failed');
-      log('consumer stream failed; the session ends and a new one starts', { session: n, ...errorFields(err) });
+    const s = await startSession(cfg, rotate(bootstrap, n), n, log, (s, joined) => {
+      if (session !== s && session !== undefined) return false;
+      generation = joined;
+      return true;
     });
     sessionsTotal.inc();
     return s;
@@ -283,24 +154,7 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     await within(s.consumer.close(), 5_000, 'leaving the group').catch(() => closeQuietly(s.consumer));
   };
 
-  const newProducer = (p: number) =>
-    guarded(
-      new Producer({
-        clientId: `streamproof-attributor-${cfg.instance}-p${p}`,
-        bootstrapBrokers: rotate(bootstrap, p),
-        transactionalId: `${cfg.transactionalId}-p${p}`,
-        // InitProducerId as a *new* producer (-1/-1). The client's default (0/0) reads to the broker as "producer 0,
-        // epoch 0 bumping itself", which a coordinator that knows this transactional id refuses as fenced: a second
-        // owner could then never take over.
-        producerId: -1n,
-        producerEpoch: -1,
-        idempotent: true,
-        acks: -1,
-        retries: 10,
-        retryDelay: 250,
-        timeout: 30_000,
-      }),
-    );
+  const newProducer = (p: number) => transactionalProducer(cfg, rotate(bootstrap, p), p);
 
   /** Fence the previous owner of each partition, then restore state and position. */
   const takeOver = async (s: Session, partitions: number[]) => {
@@ -320,20 +174,7 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
             queue: [],
             generation: atGeneration,
           });
-          const nonce = randomUUID();
-          // beginTransaction runs InitProducerId for `${transactionalId}-p${p}`: the fence.
-          const txn = await within(producer.beginTransaction(), cfg.txTimeoutMs, `fence p${p}`);
-          await txn.send({
-            messages: [
-              {
-                topic: cfg.changelogTopic,
-                partition: p,
-                key: Buffer.from(RESTORE_MARKER_KEY),
-                value: Buffer.from(nonce),
-              },
-            ],
-          });
-          await txn.commit();
+          const nonce = await fence(cfg, producer, p);
           nonces.set(p, nonce);
         }),
       );
@@ -348,7 +189,7 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
         const c = offsets[p];
         fresh.get(p)!.position = c !== undefined && c >= 0n ? c : -1n;
       }
-      const restored = await restore(nonces, fresh);
+      const restored = await restore(cfg, rotate(bootstrap, sessions), nonces, fresh);
       for (const p of partitions) {
         const o = fresh.get(p)!;
         o.lastQueued = o.position - 1n;
@@ -374,81 +215,6 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     }
   };
 
-  /** Reads the changelog (read_committed) until every partition's marker; returns the number of users restored. */
-  const restore = async (nonces: Map<number, string>, into: Map<number, Owned>): Promise<number> => {
-    const reader = guarded(
-      new Consumer<Buffer, Buffer, Buffer, Buffer>({
-        clientId: `streamproof-attributor-${cfg.instance}-restore`,
-        groupId: `${cfg.groupId}-restore-${randomUUID()}`,
-        bootstrapBrokers: rotate(bootstrap, sessions),
-        timeout: 30_000,
-        retries: 10,
-        retryDelay: 250,
-        maxWaitTime: 100,
-        isolationLevel: 1,
-      }),
-    );
-    const pending = new Set(nonces.keys());
-    let users = 0;
-    // Per partition and user: the latest state record written at an input offset below the committed position.
-    // Records at or past it belong to transactions that did not commit (we must not trust the client's read_committed
-    // filter alone: @platformatic/kafka 1.35 lets records of an aborted transaction through when the abort marker is
-    // not in the same fetch response, or when one producer id aborted twice in it). An aborted record below the
-    // position is always followed in the log by the committed rewrite of the same user (the retry reprocessed the
-    // same events from the same state), so "latest below the position" is the committed state.
-    const isCommitted = (o: Owned, m: Msg) => {
-      // A changelog shared by mistake with another consumer group: its offsets mean nothing here.
-      const group = headerValue(m.headers as Map<unknown, unknown>, GROUP_HEADER);
-      if (group !== undefined && group !== cfg.groupId) return false;
-      const tag = headerValue(m.headers as Map<unknown, unknown>, INPUT_OFFSET_HEADER);
-      if (tag === undefined) return true;
-      return o.position >= 0n && BigInt(tag) < o.position;
-    };
-    try {
-      const s = await reader.consume({
-        topics: [cfg.changelogTopic],
-        mode: 'earliest',
-        autocommit: false,
-        isolationLevel: 1,
-      });
-      const timer = setTimeout(
-        () =>
-          s.destroy(
-            new Error(
-              `changelog restore incomplete after ${cfg.restoreTimeoutMs} ms (partitions ${[...pending].join(', ')})`,
-            ),
-          ),
-        cfg.restoreTimeoutMs,
-      );
-      try {
-        for await (const m of s as AsyncIterable<Msg>) {
-          if (!pending.has(m.partition)) continue;
-          const key = m.key?.toString() ?? '';
-          if (key === RESTORE_MARKER_KEY) {
-            if (m.value?.toString() === nonces.get(m.partition)) {
-              pending.delete(m.partition);
-              if (pending.size === 0) break;
-            }
-            continue;
-          }
-          const owner = into.get(m.partition)!;
-          if (!isCommitted(owner, m)) continue;
-          const target = owner.users;
-          if (m.value === null || m.value === undefined || m.value.length === 0) target.delete(key);
-          else target.set(key, deserializeState(m.value.toString()));
-        }
-      } finally {
-        clearTimeout(timer);
-        await s.close().catch(() => {});
-      }
-      if (pending.size > 0) throw new Error(`changelog restore ended early (partitions ${[...pending].join(', ')})`);
-      for (const p of nonces.keys()) users += into.get(p)!.users.size;
-      return users;
-    } finally {
-      await closeQuietly(reader);
-    }
-  };
-
   const drop = async (p: number, why: string) => {
     const o = owned.get(p);
     if (!o) return;
@@ -459,114 +225,45 @@ export async function startAttributor(cfg: AttributorConfig, log: Logger): Promi
     log('partition dropped', { partition: p, why });
   };
 
-  const dlqRecord = (m: Msg, reason: string, kind: string, message: string, value?: Buffer): Out => ({
-    topic: cfg.dlqTopic,
-    key: m.key ?? Buffer.alloc(0),
-    value: value ?? m.value ?? Buffer.alloc(0),
-    headers: headers({
-      'streamproof-dlq-source': 'attributor',
-      'streamproof-dlq-kind': kind,
-      'streamproof-dlq-reason': reason,
-      'streamproof-dlq-message': message.slice(0, 1000),
-      'streamproof-dlq-origin': `${m.topic}/${m.partition}/${m.offset}`,
-    }),
-  });
+  const planContext: PlanContext = {
+    outputTopic: cfg.outputTopic,
+    changelogTopic: cfg.changelogTopic,
+    dlqTopic: cfg.dlqTopic,
+    groupId: cfg.groupId,
+    options: cfg.options,
+  };
 
   const processPartition = async (s: Session, o: Owned) => {
     const consumer = s.consumer;
-    const todo = o.queue.filter((m) => o.position < 0n || m.offset >= o.position);
-    if (todo.length === 0) {
+    const take = selectBatch(o.queue, o.position, cfg.batchMax);
+    if (take.length === 0) {
       o.queue = [];
       return;
     }
-    const take = todo.slice(0, cfg.batchMax);
     const last = take[take.length - 1]!;
     const started = performance.now();
-    const staged = new Map<string, UserState>();
-    const out: Out[] = [];
-    const dlq: Out[] = [];
-    const dlqReasons: string[] = [];
-    let outputs = 0;
-    const decoded: Decoded[] = await Promise.all(take.map((m) => decoder.decode(m.value)));
-    take.forEach((m, i) => {
-      const d = decoded[i]!;
-      if (!d.ok) {
-        dlq.push(dlqRecord(m, d.reason, 'undecodable', d.message));
-        dlqReasons.push(d.reason);
-        return;
-      }
-      const e = d.event;
-      const before = staged.get(e.user_id) ?? o.users.get(e.user_id) ?? createUserState();
-      const r = applyEvent(before, e as AttributionInput, cfg.options);
-      if (r.state !== before) staged.set(e.user_id, r.state);
-      for (const rec of r.outputs) {
-        out.push({ topic: cfg.outputTopic, key: Buffer.from(rec.user_id), value: Buffer.from(JSON.stringify(rec)) });
-        // ---- TEST-ONLY knob (off unless STREAMPROOF_ATTRIBUTOR_INJECT_DUPLICATE_EVERY is set): a broken build ----
-        if (cfg.injectDuplicateEvery > 0) {
-          const n = (dupCounter.get(o.partition) ?? 0) + 1;
-          dupCounter.set(o.partition, n);
-          if (n % cfg.injectDuplicateEvery === 0) out.push(out[out.length - 1]!);
-        }
-        // ---- end of the test-only knob ----
-      }
-      outputs += r.outputs.length;
-      if (r.rejection !== null) {
-        dlq.push(
-          dlqRecord(m, r.rejection.reason, r.rejection.kind, r.rejection.message, Buffer.from(JSON.stringify(e))),
-        );
-        dlqReasons.push(r.rejection.reason);
-      }
-    });
-    const tag = headers({ [INPUT_OFFSET_HEADER]: String(last.offset), [GROUP_HEADER]: cfg.groupId });
-    for (const [user, state] of staged) {
-      out.push({
-        topic: cfg.changelogTopic,
-        partition: o.partition,
-        key: Buffer.from(user),
-        value: Buffer.from(serializeState(state)),
-        headers: tag,
-      });
-    }
-    out.push(...dlq);
-    const t = cfg.txTimeoutMs;
-    const txn = await within(o.producer.beginTransaction(), t, 'beginTransaction');
-    txOpen.set(txOpen.get() + 1);
+    const inputs: DecodedInput[] = await Promise.all(
+      take.map(async (m) => ({ ...m, decoded: await decoder.decode(m.value) })),
+    );
+    const plan = planBatch(inputs, () => o.users, planContext)[0]!;
+    const batch = { partition: o.partition, lastOffset: last.offset };
+    const attributions = hooks.transformOutputs?.(plan.attributions, batch) ?? plan.attributions;
+    const out = planMessages(plan, planContext, attributions);
     try {
-      for (const chunk of chunkBySize(out)) await within(txn.send({ messages: chunk }), t, 'transaction send');
-      await within(txn.addConsumer(consumer), t, 'AddOffsetsToTxn');
-      // The offset commit carries the group generation and member id of *now*, not of the fetch: records fetched
-      // before a rebalance that kept this partition here are committed under the new generation. Ownership itself is
-      // guarded by the producer fence (a new owner's InitProducerId makes every later step of ours fail).
-      const offsetOf = {
-        ...last,
-        metadata: {
-          consumer: {
-            groupId: consumer.groupId,
-            generationId: consumer.generationId,
-            memberId: consumer.memberId,
-            coordinatorId: consumer.coordinatorId,
-          },
-        },
-      } as Msg;
-      await within(txn.addOffset(offsetOf), t, 'TxnOffsetCommit');
-      if (cfg.commitDelayMs > 0) await pause(cfg.commitDelayMs);
-      await within(txn.commit(), t, 'EndTxn(commit)');
+      await commitBatch(cfg, o.producer, consumer, out, last, () => hooks.beforeCommit?.(batch), txOpen);
     } catch (err) {
       txTotal.inc({ result: 'aborted' });
-      await within(txn.abort(), t, 'EndTxn(abort)').catch(() => {});
       throw err;
-    } finally {
-      txOpen.set(txOpen.get() - 1);
     }
     txTotal.inc({ result: 'committed' });
-    for (const [user, state] of staged) o.users.set(user, state);
-    o.position = last.offset + 1n;
+    for (const [user, state] of plan.states) o.users.set(user, state);
+    o.position = plan.commitOffset;
     o.queue = o.queue.filter((m) => m.offset > last.offset);
     recordsIn.inc({}, take.length);
-    recordsOut.inc({ kind: 'attribution' }, outputs);
-    recordsOut.inc({ kind: 'state' }, staged.size);
-    recordsOut.inc({ kind: 'dlq' }, dlq.length);
-    for (const r of dlqReasons) dlqTotal.inc({ reason: r });
+    recordsOut.inc({ kind: 'attribution' }, attributions.length);
+    recordsOut.inc({ kind: 'state' }, plan.states.size);
+    recordsOut.inc({ kind: 'dlq' }, plan.dlq.length);
+    for (const r of plan.dlqReasons) dlqTotal.inc({ reason: r });
     batchLatency.observe((performance.now() - started) / 1000);
   };
 

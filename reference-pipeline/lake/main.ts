@@ -5,7 +5,7 @@
  * and the commit).
  */
 import { int, readCommonConfig, str } from '../common/config.ts';
-import { onShutdown } from '../common/lifecycle.ts';
+import { onShutdown, pause } from '../common/lifecycle.ts';
 import { errorFields, logger } from '../common/log.ts';
 import { startLakeSink } from './sink.ts';
 
@@ -13,15 +13,16 @@ const env = process.env;
 const common = readCommonConfig(env);
 const log = logger('lake', common.instance);
 try {
+  const commitDelayMs = int(env, 'STREAMPROOF_LAKE_COMMIT_DELAY_MS', 0, 0, 600_000);
   const sink = await startLakeSink(
     {
       ...common,
       lakeDir: str(env, 'STREAMPROOF_LAKE_DIR'),
       flushMs: int(env, 'STREAMPROOF_LAKE_FLUSH_MS', 1_000, 10),
       flushRecords: int(env, 'STREAMPROOF_LAKE_FLUSH_RECORDS', 50_000, 1),
-      commitDelayMs: int(env, 'STREAMPROOF_LAKE_COMMIT_DELAY_MS', 0, 0, 600_000),
     },
     log,
+    commitDelayMs > 0 ? { beforeCommit: () => pause(commitDelayMs) } : {},
   );
   onShutdown(log, () => sink.stop());
 } catch (err) {

@@ -29,6 +29,7 @@ import { pause, within } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import { Registry } from '../common/metrics.ts';
 import { SchemaRegistryClient } from '../common/registry.ts';
+import { type Cell, hourOf, LAKE_COLUMNS } from './columns.ts';
 import {
   fsyncFiles,
   type LakeCommit,
@@ -43,8 +44,12 @@ export interface LakeSinkConfig extends CommonConfig {
   lakeDir: string;
   flushMs: number;
   flushRecords: number;
-  /** Fault-injection aid, default 0: pause between writing the files and writing the commit. Never in production. */
-  commitDelayMs: number;
+}
+
+/** Hooks of the sink, for builds that change it without forking it. None is set by default. */
+export interface LakeSinkHooks {
+  /** Awaited between writing (and fsyncing) a flush's files and writing its commit. */
+  beforeCommit?(): Promise<void> | void;
 }
 
 export interface StartedLakeSink {
@@ -52,49 +57,9 @@ export interface StartedLakeSink {
   stop(): Promise<void>;
 }
 
+export { hourOf, LAKE_COLUMNS } from './columns.ts';
+
 type Msg = Message<Buffer, Buffer, Buffer, Buffer>;
-type Cell = string | number | bigint | boolean | null;
-type ColumnType = 'VARCHAR' | 'DOUBLE' | 'BIGINT' | 'INTEGER' | 'BOOLEAN';
-
-export const LAKE_COLUMNS: Record<LakeTable, [string, ColumnType][]> = {
-  attributions: [
-    ['record_id', 'VARCHAR'],
-    ['conversion_id', 'VARCHAR'],
-    ['user_id', 'VARCHAR'],
-    ['model', 'VARCHAR'],
-    ['touch_event_id', 'VARCHAR'],
-    ['touch_type', 'VARCHAR'],
-    ['channel', 'VARCHAR'],
-    ['campaign', 'VARCHAR'],
-    ['credit', 'DOUBLE'],
-    ['revenue_credit', 'DOUBLE'],
-    ['revenue_credit_minor', 'BIGINT'],
-    ['currency', 'VARCHAR'],
-    ['conversion_time', 'BIGINT'],
-    ['touch_time', 'BIGINT'],
-    ['kafka_partition', 'INTEGER'],
-    ['kafka_offset', 'BIGINT'],
-  ],
-  events: [
-    ['event_id', 'VARCHAR'],
-    ['user_id', 'VARCHAR'],
-    ['user_seq', 'BIGINT'],
-    ['type', 'VARCHAR'],
-    ['channel', 'VARCHAR'],
-    ['campaign', 'VARCHAR'],
-    ['event_time', 'BIGINT'],
-    ['sent_at', 'BIGINT'],
-    ['revenue', 'DOUBLE'],
-    ['currency', 'VARCHAR'],
-    ['schema_version', 'INTEGER'],
-    ['device', 'VARCHAR'],
-    ['consent_analytics', 'BOOLEAN'],
-    ['consent_ads', 'BOOLEAN'],
-    ['kafka_partition', 'INTEGER'],
-    ['kafka_offset', 'BIGINT'],
-  ],
-};
-
 interface Row {
   table: LakeTable;
   time: number;
@@ -109,12 +74,11 @@ async function closeQuietly(client: { close(force?: boolean): Promise<void> }): 
   }
 }
 
-export function hourOf(ms: number): { date: string; hour: string } {
-  const iso = new Date(ms).toISOString();
-  return { date: iso.slice(0, 10), hour: iso.slice(11, 13) };
-}
-
-export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<StartedLakeSink> {
+export async function startLakeSink(
+  cfg: LakeSinkConfig,
+  log: Logger,
+  hooks: LakeSinkHooks = {},
+): Promise<StartedLakeSink> {
   const metrics = new Registry();
   const rowsTotal = metrics.counter('lake_rows_total', 'Rows committed to the lake, by table');
   const commitsTotal = metrics.counter('lake_commits_total', 'Commits written');
@@ -343,7 +307,7 @@ export async function startLakeSink(cfg: LakeSinkConfig, log: Logger): Promise<S
       }
       fsyncFiles(cfg.lakeDir, files);
       pendingFiles.set(files.length);
-      if (cfg.commitDelayMs > 0) await pause(cfg.commitDelayMs);
+      await hooks.beforeCommit?.();
       const next: Record<string, Record<string, string>> = structuredClone(position);
       for (const [topic, parts] of Object.entries(pending)) {
         const t = next[topic] ?? {};

@@ -60,7 +60,11 @@ const row = (metric, pick) => {
     metric,
     values: nodes.map((n) => {
       const v = pick(samples.get(n));
-      return { node: samples.get(n).version, median: Math.round(v * 100) / 100, ratio: Math.round((v / base) * 100) / 100 };
+      return {
+        node: samples.get(n).version,
+        median: Math.round(v * 100) / 100,
+        ratio: Math.round((v / base) * 100) / 100,
+      };
     }),
   });
 };

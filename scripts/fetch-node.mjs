@@ -13,7 +13,8 @@ if (!version || !/^\d+\.\d+\.\d+$/.test(version)) {
   process.stderr.write('usage: node scripts/fetch-node.mjs <version, e.g. 24.22.3>\n');
   process.exit(64);
 }
-const cache = process.env.STREAMPROOF_CACHE ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'streamproof');
+const cache =
+  process.env.STREAMPROOF_CACHE ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'streamproof');
 const dir = join(cache, 'node', version);
 const bin = join(dir, 'bin');
 if (!existsSync(join(bin, 'node'))) {

@@ -1,8 +1,9 @@
 /**
  * The reference SUT as a library: `startReference()` starts the collector, N attributors and the lake sink as child
  * processes (each `node --import tsx reference-pipeline/<component>/main.ts`, configured by the SUT env contract and
- * its own port), under lifeline.sh so they die with the caller, and returns a handle per process for faults
- * (kill -9, SIGSTOP/SIGCONT, restart on the same port and env). The harness's runner uses it for `--sut reference`.
+ * its own port), under a lifeline (common/launch.ts) so they die with the caller, and returns a handle per process
+ * for faults (kill -9, SIGSTOP/SIGCONT, restart on the same port and env). The reference bench and the integration
+ * tests use it; the harness's runner starts the components by their commands itself (harness/runner/reference-sut.ts).
  *
  *   await using ref = await startReference({ bootstrap: stack.proxiedBootstrap, registryUrl, lakeDir, attributors: 2 });
  *   await fetch(`${ref.collectorUrl}/v1/events`, { method: 'POST', body: ndjson });
@@ -13,8 +14,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { launch, type ManagedProcess } from '../harness/stack/process.ts';
-import { entryPath, nodeArgs } from '../harness/util/entry.ts';
+import { entryPath, type Launched, launch, nodeArgs } from './common/launch.ts';
 import { parseMetrics } from './common/metrics.ts';
 import type { AttributionOptions } from './model/index.ts';
 
@@ -168,7 +168,7 @@ export async function startReference(options: ReferenceOptions): Promise<Started
       ...options.componentEnv?.[kind],
     };
     const logFile = join(logDir, `${name}.log`);
-    let proc: ManagedProcess | undefined;
+    let proc: Launched | undefined;
     const metricsUrl = `http://127.0.0.1:${port}/metrics`;
     const healthy = async () => {
       try {

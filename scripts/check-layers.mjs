@@ -62,29 +62,8 @@ export const RESULT_MODEL = [
 
 export const MODEL = 'reference-pipeline/model';
 
-/** Violations still to remove: `from` file -> `to` file, and why they are still here. */
-export const KNOWN = [
-  {
-    from: 'reference-pipeline/index.ts',
-    to: 'harness/stack/process.ts',
-    why: 'startReference launches its components with the harness process supervisor (reference-pipeline owner)',
-  },
-  {
-    from: 'reference-pipeline/index.ts',
-    to: 'harness/util/entry.ts',
-    why: 'startReference finds its entry files with the harness helper (reference-pipeline owner)',
-  },
-  {
-    from: 'reference-pipeline/bench.ts',
-    to: 'harness/stack/stack.ts',
-    why: 'the reference bench starts a stack of its own (reference-pipeline owner)',
-  },
-  {
-    from: 'harness/bench/pipeline.ts',
-    to: 'reference-pipeline/bench.ts',
-    why: '`streamproof bench pipeline` reuses the reference bench in-process; to run it by its command instead',
-  },
-];
+/** Violations still to remove: `{ from, to, why }` (`from` file -> `to` file, and why it is still here). None left. */
+export const KNOWN = [];
 
 const SOURCE = /\.(ts|mts|js|mjs)$/;
 const TEST = /(\.test\.(ts|mts|js|mjs)|\.d\.ts)$/;

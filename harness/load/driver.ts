@@ -35,8 +35,9 @@ import { PacingEngine } from './pacing-engine.ts';
 import type { LoadSummary } from './summary.ts';
 import type { OutMessage } from './transport.ts';
 
+// The Kafka senders, the bench and the tests import these from here.
 export type { LaneSender } from './lane-sender.ts';
-export { type LatencySummary, type LoadSummary, latencyOf, round3 } from './summary.ts';
+export type { LatencySummary, LoadSummary } from './summary.ts';
 export type { OutMessage } from './transport.ts';
 
 export interface DriverDeps {
@@ -103,6 +104,7 @@ export class LoadDriver {
         transports: deps.senders.map((s) => kafkaTransport(s, cfg.acksTimeoutMs)),
         sources,
         startTime,
+        size: (m) => m.key.length + m.value.length,
         summarize: (core) => ({
           topic: cfg.topic,
           partitions,

@@ -11,15 +11,16 @@
  */
 import type { BulkGenerator } from '../../generators/bulk.ts';
 import { partitionForKey } from './murmur2.ts';
-import type { Message, OutMessage } from './transport.ts';
+import type { OutMessage } from './transport.ts';
 
 const CHUNK = 1024;
 
 /** Generated, not yet offered: parallel arrays read from `head` (one chunk at most). */
-export abstract class EventSource<M extends Message> {
+export abstract class EventSource<M> {
   msgs: M[] = [];
   sentAt: number[] = [];
   seq: number[] = [];
+  userId: string[] = [];
   userSeq: number[] = [];
   /** Engine lane of each event (`fixedLane` < 0 only). */
   lane: number[] = [];
@@ -83,6 +84,7 @@ export abstract class EventSource<M extends Message> {
     this.msgs = [];
     this.sentAt = [];
     this.seq = [];
+    this.userId = [];
     this.userSeq = [];
     this.lane = [];
     this.head = 0;
@@ -146,13 +148,14 @@ export class PartitionSource extends EventSource<OutMessage> {
       this.msgs.push({ topic, key: bytes.subarray(k0, k1), value: bytes.subarray(k1, bounds[2 * i + 2]!), partition });
       this.sentAt.push(sentAt[i]!);
       this.seq.push(firstIndex + i);
+      this.userId.push(bytes.toString('latin1', k0, k1));
       this.userSeq.push(userSeqs[i]!);
     }
   }
 }
 
-/** Every event of the stream, to engine lane `userIndex % lanes`. */
-export class UserSource extends EventSource<Message> {
+/** Every event of the stream as its NDJSON line (the value: JSON), to engine lane `userIndex % lanes`. */
+export class UserSource extends EventSource<Buffer> {
   constructor(
     gen: BulkGenerator,
     endTime: number,
@@ -172,12 +175,10 @@ export class UserSource extends EventSource<Message> {
   ): void {
     const lanes = this.lanes;
     for (let i = 0; i < n; i++) {
-      this.msgs.push({
-        key: bytes.subarray(bounds[2 * i]!, bounds[2 * i + 1]!),
-        value: bytes.subarray(bounds[2 * i + 1]!, bounds[2 * i + 2]!),
-      });
+      this.msgs.push(bytes.subarray(bounds[2 * i + 1]!, bounds[2 * i + 2]!));
       this.sentAt.push(sentAt[i]!);
       this.seq.push(firstIndex + i);
+      this.userId.push(bytes.toString('latin1', bounds[2 * i]!, bounds[2 * i + 1]!));
       this.userSeq.push(userSeqs[i]!);
       this.lane.push(userIndices[i]! % lanes);
     }

@@ -71,6 +71,8 @@ function header(h: HttpResponse['headers'], name: string): string | undefined {
 }
 
 function errorText(body: string): string {
+  // Most answers (every 202) have no error: skip the parse, and the exception an empty body would throw.
+  if (!body.includes('"error"')) return '';
   try {
     const e = (JSON.parse(body) as { error?: unknown }).error;
     return typeof e === 'string' ? `: ${e.slice(0, 200)}` : '';

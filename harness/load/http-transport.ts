@@ -11,7 +11,7 @@ import * as hdr from 'hdr-histogram-js';
 import type { Clock } from './clock.ts';
 import type { ConnectionEvents, HttpConnection, HttpResponse } from './http-connection.ts';
 import { outcomesOf } from './http-outcome.ts';
-import type { Ending, LaneTransport, Message, SentRequest, Verdict } from './transport.ts';
+import type { Ending, LaneTransport, SentRequest, Verdict } from './transport.ts';
 
 /** The HTTP load's own counters, shared by its lanes. */
 export class HttpStats {
@@ -31,7 +31,7 @@ class NoResponse {
 
 const NL = Buffer.from('\n');
 
-export class HttpLaneTransport implements LaneTransport<Message> {
+export class HttpLaneTransport implements LaneTransport<Buffer> {
   readonly connection: HttpConnection;
   #clock: Clock;
   #timeoutMs: number;
@@ -67,11 +67,11 @@ export class HttpLaneTransport implements LaneTransport<Message> {
     this.#wake = wake;
   }
 
-  send(msgs: Message[], done: (answer?: unknown) => void): void {
+  send(lines: Buffer[], done: (answer?: unknown) => void): void {
     const parts: Buffer[] = [];
-    for (let i = 0; i < msgs.length; i++) {
+    for (let i = 0; i < lines.length; i++) {
       if (i > 0) parts.push(NL);
-      parts.push(msgs[i]!.value);
+      parts.push(lines[i]!);
     }
     parts.push(NL);
     this.#idle = false;
@@ -84,7 +84,7 @@ export class HttpLaneTransport implements LaneTransport<Message> {
     }
   }
 
-  settle(ending: Ending, request: SentRequest<Message>, time: number): Verdict {
+  settle(ending: Ending, request: SentRequest<Buffer>, time: number): Verdict {
     // Settled: an answer arriving later (after a timeout) is ignored.
     this.#done = undefined;
     let response: HttpResponse | undefined;

@@ -36,7 +36,6 @@ import { HttpLaneTransport, HttpStats } from './http-transport.ts';
 import { loadHandle } from './load.ts';
 import { PacingEngine } from './pacing-engine.ts';
 import { type HttpLoadSummary, latencyOf } from './summary.ts';
-import type { Message } from './transport.ts';
 
 export type { HttpLoadSummary } from './summary.ts';
 
@@ -61,7 +60,7 @@ export class HttpLoadDriver {
   readonly done: Promise<HttpLoadSummary>;
   readonly startTime: number;
   readonly endTime: number;
-  #engine: PacingEngine<Message, HttpLoadSummary>;
+  #engine: PacingEngine<Buffer, HttpLoadSummary>;
 
   constructor(cfg: ResolvedHttpLoad, deps: HttpDriverDeps) {
     const startTime = deps.startTime ?? Math.ceil(deps.clock.now());
@@ -109,6 +108,7 @@ export class HttpLoadDriver {
         transports,
         sources: [new UserSource(gen, endTime, cfg.connections)],
         startTime,
+        size: (line) => line.length,
         summarize: (c) => ({
           via: 'http',
           url: cfg.url.href,

@@ -2,9 +2,9 @@
  * One lane of the pacing engine: its transport, the events gathered into its next group (HTTP requests), its queue
  * of offered events not yet sent (parallel arrays read from `qHead`), and its requests in flight, oldest first.
  */
-import type { LaneTransport, Message, SentRequest } from './transport.ts';
+import type { LaneTransport, SentRequest } from './transport.ts';
 
-export interface InFlight<M extends Message> extends SentRequest<M> {
+export interface InFlight<M> extends SentRequest<M> {
   readonly msgs: M[];
   readonly ids: string[];
   readonly sentAt: number[];
@@ -16,10 +16,11 @@ export interface InFlight<M extends Message> extends SentRequest<M> {
   readonly session: number;
 }
 
-export class Lane<M extends Message> {
+export class Lane<M> {
   // Due, gathered into the next group (group > 1).
   gMsgs: M[] = [];
   gIds: string[] = [];
+  gUserIds: string[] = [];
   gUserSeq: number[] = [];
   // Offered, not yet sent.
   qMsgs: M[] = [];
@@ -42,13 +43,12 @@ export class Lane<M extends Message> {
   }
 
   /** Takes the next request off the queue (up to maxRecords events and maxBytes, at least one) and tracks it. */
-  take(maxRecords: number, maxBytes: number, writtenAt: number): InFlight<M> {
+  take(maxRecords: number, maxBytes: number, size: (m: M) => number, writtenAt: number): InFlight<M> {
     const start = this.qHead;
     let end = start;
     let bytes = 0;
     while (end < this.qMsgs.length && end - start < maxRecords) {
-      const m = this.qMsgs[end]!;
-      const b = m.key.length + m.value.length;
+      const b = size(this.qMsgs[end]!);
       if (end > start && bytes + b > maxBytes) break;
       bytes += b;
       end++;
@@ -95,6 +95,7 @@ export class Lane<M extends Message> {
   clearGroup(): void {
     this.gMsgs = [];
     this.gIds = [];
+    this.gUserIds = [];
     this.gUserSeq = [];
   }
 }

@@ -29,7 +29,7 @@ import { EngineMeter } from './engine-meter.ts';
 import type { EventSource } from './event-source.ts';
 import { type InFlight, Lane } from './lane.ts';
 import { type EngineSummary, RunRecorder, round3 } from './summary.ts';
-import { type Ending, type LaneTransport, type Message, uniformVerdict, type Verdict } from './transport.ts';
+import { type Ending, type LaneTransport, uniformVerdict, type Verdict } from './transport.ts';
 
 export interface EngineConfig {
   durationMs: number;
@@ -55,7 +55,7 @@ type Closing = Pick<
   'offered' | 'offeredRate' | 'targetRate' | 'acked' | 'failed' | 'unknown' | 'ackLatency'
 >;
 
-export interface EngineDeps<M extends Message, S extends Closing> {
+export interface EngineDeps<M, S extends Closing> {
   history: History;
   clock: Clock;
   progress?: Progress | undefined;
@@ -65,11 +65,13 @@ export interface EngineDeps<M extends Message, S extends Closing> {
   sources: EventSource<M>[];
   /** Intended send time of the first event (the sources' generators start there). */
   startTime: number;
+  /** Bytes of one event, for the in-flight budget (`maxInFlightBytes`) and the request cap (`maxRequestBytes`). */
+  size(m: M): number;
   /** The load's summary from the engine's. */
   summarize(core: EngineSummary): S;
 }
 
-export class PacingEngine<M extends Message, S extends Closing> {
+export class PacingEngine<M, S extends Closing> {
   readonly done: Promise<S>;
   readonly startTime: number;
   readonly endTime: number;
@@ -90,6 +92,7 @@ export class PacingEngine<M extends Message, S extends Closing> {
   #drainComplete = true;
   #finished = false;
   #m: EngineMeter;
+  #size: (m: M) => number;
   #lastProgress = { time: 0, offered: 0, acked: 0 };
 
   constructor(cfg: EngineConfig, deps: EngineDeps<M, S>) {
@@ -107,6 +110,7 @@ export class PacingEngine<M extends Message, S extends Closing> {
       this.#resolveDone = resolve;
     });
     this.#m = new EngineMeter(cfg.lateOfferMs);
+    this.#size = deps.size;
     this.#lanes = deps.transports.map((t) => new Lane(t));
     for (const lane of this.#lanes) lane.transport.onReady?.(() => this.#pump(lane));
   }
@@ -182,6 +186,7 @@ export class PacingEngine<M extends Message, S extends Closing> {
         else {
           lane.gMsgs.push(src.msgs[i]!);
           lane.gIds.push(`${src.producerId}-${src.seq[i]!}`);
+          lane.gUserIds.push(src.userId[i]!);
           lane.gUserSeq.push(src.userSeq[i]!);
           if (lane.gMsgs.length < cfg.group) continue;
           lag = this.#offerGroup(lane, now, sentAt);
@@ -195,7 +200,8 @@ export class PacingEngine<M extends Message, S extends Closing> {
       else for (const lane of this.#lanes) this.#pump(lane);
     }
     if (blocked) this.#m.blockedTicks++;
-    if (this.#sources.every((s) => s.exhausted && s.head >= s.msgs.length)) this.#endOffering();
+    for (const s of this.#sources) if (!s.exhausted || s.head < s.msgs.length) return;
+    this.#endOffering();
   }
 
   /** Offers the source's event i; returns its schedule lag (ms). */
@@ -207,7 +213,7 @@ export class PacingEngine<M extends Message, S extends Closing> {
       kind: 'offered',
       time: now,
       eventId,
-      userId: msg.key.toString('latin1'),
+      userId: src.userId[i]!,
       userSeq: src.userSeq[i]!,
       sentAt,
     });
@@ -215,7 +221,7 @@ export class PacingEngine<M extends Message, S extends Closing> {
     lane.qIds.push(eventId);
     lane.qSentAt.push(sentAt);
     lane.qOfferedAt.push(now);
-    return this.#m.offer(1, msg.key.length + msg.value.length, now, sentAt);
+    return this.#m.offer(1, this.#size(msg), now, sentAt);
   }
 
   /** Offers the lane's gathered group, every event with `sentAt` (its intended time); returns the lag (ms). */
@@ -229,7 +235,7 @@ export class PacingEngine<M extends Message, S extends Closing> {
         kind: 'offered',
         time: now,
         eventId: ids[k]!,
-        userId: msg.key.toString('latin1'),
+        userId: lane.gUserIds[k]!,
         userSeq: lane.gUserSeq[k]!,
         sentAt,
       });
@@ -237,7 +243,7 @@ export class PacingEngine<M extends Message, S extends Closing> {
       lane.qIds.push(ids[k]!);
       lane.qSentAt.push(sentAt);
       lane.qOfferedAt.push(now);
-      bytes += msg.key.length + msg.value.length;
+      bytes += this.#size(msg);
     }
     const n = msgs.length;
     lane.clearGroup();
@@ -258,7 +264,7 @@ export class PacingEngine<M extends Message, S extends Closing> {
   }
 
   #sendNext(lane: Lane<M>): void {
-    const batch = lane.take(this.#cfg.maxRequestRecords, this.#cfg.maxRequestBytes, this.#clock.now());
+    const batch = lane.take(this.#cfg.maxRequestRecords, this.#cfg.maxRequestBytes, this.#size, this.#clock.now());
     this.#m.requests++;
     this.#m.requestRecords += batch.msgs.length;
     batch.timer = this.#clock.setTimer(
@@ -367,8 +373,7 @@ export class PacingEngine<M extends Message, S extends Closing> {
         });
         this.#m.failed++;
         this.#m.inFlight--;
-        const m = lane.qMsgs[i]!;
-        this.#m.inFlightBytes -= m.key.length + m.value.length;
+        this.#m.inFlightBytes -= this.#size(lane.qMsgs[i]!);
       }
       lane.clearQueue();
     }

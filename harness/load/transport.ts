@@ -7,20 +7,16 @@
  */
 import type { Outcome } from '../history/index.ts';
 
-/** One event as the engine queues it: the record's key (the user id bytes) and value. */
-export interface Message {
+/** A Kafka record for one partition of one topic: the Kafka transports' message (`M`). */
+export interface OutMessage {
+  topic: string;
   key: Buffer;
   value: Buffer;
-}
-
-/** A Kafka record for one partition of one topic. */
-export interface OutMessage extends Message {
-  topic: string;
   partition: number;
 }
 
 /** A request handed to a transport, as the engine tracks it. Read-only for the transport. */
-export interface SentRequest<M extends Message> {
+export interface SentRequest<M> {
   readonly msgs: readonly M[];
   /** Intended send time of each event (ms epoch): the latency of the event counts from it. */
   readonly sentAt: readonly number[];
@@ -46,7 +42,8 @@ export interface Verdict {
   reset: boolean;
 }
 
-export interface LaneTransport<M extends Message> {
+/** `M` is what the transport sends per event: a Kafka record (`OutMessage`), an NDJSON line (HTTP). */
+export interface LaneTransport<M> {
   /**
    * Sends one request. `done()` when every event was accepted, `done(answer)` otherwise (any answer: `settle` reads
    * it). Called at most once; the engine ignores a call after it settled the request itself (timeout, drain).

@@ -65,7 +65,9 @@ export class Lane<M> {
       session: this.session,
     };
     this.qHead = end;
-    if (this.qHead > 65_536 && this.qHead * 2 > this.qMsgs.length) {
+    // Drop what was sent: at once when the queue is empty (small arrays, young garbage), else once it is long.
+    if (end === this.qMsgs.length) this.clearQueue();
+    else if (this.qHead > 65_536 && this.qHead * 2 > this.qMsgs.length) {
       this.qMsgs = this.qMsgs.slice(this.qHead);
       this.qIds = this.qIds.slice(this.qHead);
       this.qSentAt = this.qSentAt.slice(this.qHead);

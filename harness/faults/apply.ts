@@ -11,16 +11,16 @@
  * `healAll` is the runner's `finally`: Toxiproxy reset (every proxy enabled, no toxics) and every process resumed
  * and started, whatever the faults believed.
  *
- * A rolling restart is applied once its first broker is down, and then goes on by itself (`ended` settles when the
- * last broker is back and the cluster in sync); its heal cuts it short (the broker being restarted is started, no
- * further one is stopped) and starts any broker it left stopped.
+ * A rolling restart is applied once its first broker is down, and then goes on by itself (apply-rolling-restart.ts).
+ * The parts and the holds are in apply-parts.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseDuration } from '../util/duration.ts';
 import { messageOf, StreamproofError } from '../util/errors.ts';
+import { heldPart, hold, holdsOf, type Part, part, release, undoAll } from './apply-parts.ts';
+import { abortableSleep, rollingRestart } from './apply-rolling-restart.ts';
 import { everyProcess, type FaultContext, type ProcessTarget, proxiesOf, type ToxicBody } from './context.ts';
-import { type FaultSpec, isToxicFault, parseTarget, type RollingRestartFault, type ToxicFault } from './spec.ts';
+import { type FaultSpec, isToxicFault, parseTarget, type ToxicFault } from './spec.ts';
 
 export interface ActiveFault {
   readonly spec: FaultSpec;
@@ -44,12 +44,6 @@ export interface ApplyOptions {
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   /** Epoch ms. Default Date.now. */
   now?: () => number;
-}
-
-interface Part {
-  readonly label: string;
-  readonly undo: () => Promise<void>;
-  done: boolean;
 }
 
 /**
@@ -177,138 +171,6 @@ export async function healAll(ctx: FaultContext): Promise<void> {
   }
 }
 
-/** See the module comment and RollingRestartFault. */
-async function rollingRestart(
-  spec: RollingRestartFault,
-  ctx: FaultContext,
-  faultId: string,
-  wait: (ms: number, signal?: AbortSignal) => Promise<void>,
-  now: () => number,
-): Promise<ActiveFault> {
-  const forMs = spec.for === undefined ? 0 : parseDuration(spec.for, 'for');
-  const syncTimeoutMs = spec.syncTimeout === undefined ? 120_000 : parseDuration(spec.syncTimeout, 'syncTimeout');
-  const pollMs = ctx.syncPollMs ?? 500;
-  const brokers = ctx.brokerIds.flatMap((id) => ctx.processes({ type: 'process', role: 'broker', id }));
-  const cancel = new AbortController();
-  // Stopped by the roll and not started again (a start that failed): the heal starts them.
-  const leftDown = new Set<ProcessTarget>();
-  let tookEffect!: () => void;
-  const firstDown = new Promise<void>((resolve) => {
-    tookEffect = resolve;
-  });
-
-  const waitInSync = async (when: string) => {
-    const deadline = now() + syncTimeoutMs;
-    let last = 'not asked';
-    for (;;) {
-      if (cancel.signal.aborted) return;
-      try {
-        const under = await ctx.underReplicated();
-        if (under.length === 0) return;
-        const more = under.length > 5 ? ', ...' : '';
-        last = `${under.length} partition(s) not in sync: ${under.slice(0, 5).join(', ')}${more}`;
-      } catch (err) {
-        last = `the replication state could not be read: ${messageOf(err)}`;
-      }
-      if (now() >= deadline) {
-        throw new Error(
-          `rolling restart stopped: the cluster was not in sync within ${syncTimeoutMs} ms ${when} (${last})`,
-        );
-      }
-      await wait(pollMs, cancel.signal);
-    }
-  };
-
-  const roll = (async () => {
-    for (const p of brokers) {
-      await waitInSync(`before stopping ${p.name}`);
-      if (cancel.signal.aborted) return;
-      const key = `down:${p.name}`;
-      hold(ctx, key);
-      leftDown.add(p);
-      try {
-        if (p.running()) await p.stop();
-        tookEffect();
-        if (forMs > 0) await wait(forMs, cancel.signal);
-      } finally {
-        // Started again even when cut short or when the stop failed, unless another fault still holds it down
-        // (its own heal starts it). A start that throws leaves it in leftDown for the heal.
-        if (release(ctx, key) && !p.running()) await p.start();
-        leftDown.delete(p);
-      }
-    }
-    await waitInSync('after the last broker');
-  })();
-  roll.catch(() => {});
-
-  const failedFirst = await Promise.race([
-    firstDown.then(() => undefined),
-    roll.then(
-      () => undefined,
-      (e) => e,
-    ),
-  ]);
-  if (failedFirst !== undefined) {
-    throw StreamproofError.at(
-      'FAULT_APPLY_FAILED',
-      `rolling-restart of ${spec.target} failed: ${messageOf(failedFirst)}`,
-      {
-        faultId,
-        cause: failedFirst,
-      },
-    );
-  }
-  let settled = false;
-  const ended = roll.finally(() => {
-    settled = true;
-  });
-  ended.catch(() => {});
-  let healing: Promise<void> | undefined;
-  const fault: ActiveFault = {
-    spec,
-    targets: brokers.map((b) => b.name),
-    toxics: [],
-    ended,
-    get healed() {
-      return settled && leftDown.size === 0;
-    },
-    heal() {
-      healing ??= (async () => {
-        try {
-          cancel.abort();
-          await roll.catch(() => undefined);
-          const errors: string[] = [];
-          for (const p of [...leftDown]) {
-            try {
-              if (!p.running()) await p.start();
-              leftDown.delete(p);
-            } catch (err) {
-              errors.push(`${p.name}: ${messageOf(err)}`);
-            }
-          }
-          if (errors.length > 0) {
-            throw StreamproofError.at('FAULT_HEAL_FAILED', `healing rolling-restart failed: ${errors.join('; ')}`, {
-              faultId,
-            });
-          }
-        } finally {
-          healing = undefined;
-        }
-      })();
-      return healing;
-    },
-  };
-  return fault;
-}
-
-async function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  try {
-    await sleep(ms, undefined, { signal });
-  } catch (err) {
-    if ((err as Error).name !== 'AbortError') throw err;
-  }
-}
-
 // Unique across harness processes sharing one Toxiproxy (a `stack up` used by several runs).
 const session = randomBytes(3).toString('hex');
 let counter = 0;
@@ -401,60 +263,6 @@ async function processFault(ctx: FaultContext, kind: 'kill' | 'pause' | 'restart
   return heldPart(ctx, `${p.name} ${kind === 'kill' ? 'killed' : 'stopped'}`, key, async () => {
     if (!p.running()) await p.start();
   });
-}
-
-function part(label: string, undo: () => Promise<void>): Part {
-  return { label, undo, done: false };
-}
-
-/** A part whose undo only acts when it is the last holder of `key`. */
-function heldPart(ctx: FaultContext, label: string, key: string, undo: () => Promise<void>): Part {
-  let last: boolean | undefined;
-  return part(label, async () => {
-    last ??= release(ctx, key);
-    if (last) await undo();
-  });
-}
-
-async function undoAll(parts: Part[]): Promise<unknown[]> {
-  const settled = await Promise.allSettled(
-    parts
-      .filter((p) => !p.done)
-      .map(async (p) => {
-        try {
-          await p.undo();
-          p.done = true;
-        } catch (err) {
-          throw new Error(`${p.label}: ${messageOf(err)}`);
-        }
-      }),
-  );
-  return settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []));
-}
-
-const holds = new WeakMap<FaultContext, Map<string, number>>();
-
-function holdsOf(ctx: FaultContext): Map<string, number> {
-  let m = holds.get(ctx);
-  if (!m) {
-    m = new Map();
-    holds.set(ctx, m);
-  }
-  return m;
-}
-
-function hold(ctx: FaultContext, key: string): void {
-  const m = holdsOf(ctx);
-  m.set(key, (m.get(key) ?? 0) + 1);
-}
-
-/** Drops one hold; true when it was the last (or healAll already cleared it). */
-function release(ctx: FaultContext, key: string): boolean {
-  const m = holdsOf(ctx);
-  const n = (m.get(key) ?? 1) - 1;
-  if (n <= 0) m.delete(key);
-  else m.set(key, n);
-  return n <= 0;
 }
 
 /** toxiproxy-node-client reports HTTP errors as `Request failed with status code N`. */

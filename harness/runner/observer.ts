@@ -1,7 +1,7 @@
 /**
  * The observer: the harness's own read_committed reader of the SUT's output, over the direct bootstrap (faults on
  * the SUT's connections never blind it). Each output record becomes an `observed` history record; a value that does
- * not decode is recorded as undecodable, never dropped.
+ * not decode is recorded as undecodable, never dropped (observer-decode.ts).
  *
  * It must survive the faults the harness injects into the cluster itself (a broker killed, paused or restarted, a
  * leader moving, a rolling restart), so it is not a group consumer but a plain reader:
@@ -17,10 +17,10 @@
  *   replaced (a reconnect: fresh connections, the bootstrap list started at another broker, so a dead or frozen
  *   broker 1 does not hold every retry; the old client is closed once its fetches in flight have settled). Reading
  *   resumes at `next[p]` per partition. Errors and reconnects are counted (`notes()`), never thrown.
- * - **Blind**: a partition not read successfully for `staleMs` is blind; records may be waiting there. So quiet is
- *   never measured over blind time: `lastRecordAt` is "now" while the observer is blind and at least the end of the
- *   last blind window after it (a drain that waits for quiet output waits for readable output), and `waitQuiet`
- *   restarts its quiet clock. The observer throws (the run cannot be checked: verdict unknown) only when it has been
+ * - **Blind**: a partition not read successfully for `staleMs` is blind (observer-blind.ts); records may be waiting
+ *   there. So quiet is never measured over blind time: `lastRecordAt` is "now" while the observer is blind and at
+ *   least the end of the last blind window after it (a drain that waits for quiet output waits for readable output),
+ *   and `waitQuiet` restarts its quiet clock. The observer throws (the run cannot be checked: verdict unknown) only when it has been
  *   blind for `blindLimitMs` in a row (`lastRecordAt`, `waitQuiet`), or is blind at `waitQuiet`'s deadline, saying
  *   which partitions, since when, and the last error.
  *
@@ -29,42 +29,14 @@
  * a partition's leader is down the observer cannot read it either; those blind windows are in `notes()`.
  */
 import { Consumer } from '@platformatic/kafka';
-import { decodeAvro, decodeConfluent, decodeJson } from '../../generators/schemas.ts';
 import type { History } from '../history/index.ts';
 import { type Bootstrap, bootstrapList, closeNow, clusterBootstrap, rotate } from '../kafka/clients.ts';
 import { StreamproofError } from '../util/errors.ts';
+import { BlindWindows } from './observer-blind.ts';
+import { backoff, describe, withTimeout } from './observer-calls.ts';
+import { type Decoder, recordObserved } from './observer-decode.ts';
 
-export interface DecodedEvent {
-  eventId: string;
-  userSeq: number;
-  sentAt: number;
-}
-
-/** Decodes an output value; `null` means the caller keeps the record itself (nothing goes to the history yet). */
-export type Decoder = (
-  value: Buffer,
-  meta: { key: string | undefined; partition: number; offset: number; time: number },
-) => DecodedEvent | null;
-
-/** Decoder for the copy contract: values are the generator's events, JSON or Confluent-framed Avro. */
-export function eventDecoder(
-  format: 'json' | 'avro',
-  versionOfSchemaId: (id: number) => 1 | 2 | 3 | undefined,
-): Decoder {
-  if (format === 'json') {
-    return (value) => {
-      const e = decodeJson(value) as { event_id: string; user_seq: number; sent_at: number };
-      return { eventId: e.event_id, userSeq: e.user_seq, sentAt: e.sent_at };
-    };
-  }
-  return (value) => {
-    const { schemaId, body } = decodeConfluent(value);
-    const v = versionOfSchemaId(schemaId);
-    if (v === undefined) throw new Error(`unknown schema id ${schemaId}`);
-    const e = decodeAvro(body, v) as { event_id: string; user_seq: number; sent_at: number };
-    return { eventId: e.event_id, userSeq: e.user_seq, sentAt: e.sent_at };
-  };
-}
+export { type DecodedEvent, type Decoder, eventDecoder } from './observer-decode.ts';
 
 export interface Observer {
   /** Records seen so far. */
@@ -180,10 +152,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
   const leaderBackoff = new Map<number, { failures: number; until: number }>();
   let metaAt = 0;
   // Blind windows: when the current one began (some partition stale), and the longest one so far.
-  let blindSince: number | undefined;
-  let blindStale: number[] = [];
-  let lastBlindEnd = 0;
-  let longestBlind = { ms: 0, from: 0, partitions: [] as number[] };
+  const blind = new BlindWindows(staleMs);
 
   let wakeUp: (() => void) | undefined;
   const wake = () => {
@@ -234,36 +203,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
     const now = Date.now();
     count++;
     lastRecordAt = now;
-    const k = key ? key.toString('utf8') : undefined;
-    const off = Number(offset);
-    try {
-      const e = opts.decode(value, { key: k, partition: p, offset: off, time: now });
-      if (e)
-        h.record({
-          kind: 'observed',
-          time: now,
-          eventId: e.eventId,
-          key: k,
-          partition: p,
-          offset: off,
-          userSeq: e.userSeq,
-          sentAt: e.sentAt,
-        });
-    } catch (err) {
-      h.record({
-        kind: 'observed',
-        time: now,
-        eventId: undefined,
-        key: k,
-        partition: p,
-        offset: off,
-        userSeq: undefined,
-        sentAt: undefined,
-        raw: value.subarray(0, 256).toString('base64'),
-        decodeError: (err as Error).message,
-      });
-    }
-    opts.onRecord?.(key, value, p, offset);
+    recordObserved(h, opts.decode, opts.onRecord, p, key, value, offset, now);
   };
 
   /** Records what a fetch returned, each offset once; returns nothing (next[] moves). */
@@ -340,20 +280,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
     }
   };
 
-  const trackBlind = (now: number) => {
-    const stale = next.flatMap((_, p) => (now - lastOkAt[p]! > staleMs ? [p] : []));
-    if (stale.length > 0) {
-      blindSince ??= Math.min(...stale.map((p) => lastOkAt[p]!));
-      blindStale = stale;
-      const ms = now - blindSince;
-      if (ms > longestBlind.ms) longestBlind = { ms, from: blindSince, partitions: stale };
-    } else {
-      if (blindSince !== undefined) lastBlindEnd = now;
-      blindSince = undefined;
-      blindStale = [];
-    }
-    return stale;
-  };
+  const trackBlind = (now: number) => blind.track(now, lastOkAt);
 
   const loop = async () => {
     while (!stopped) {
@@ -408,9 +335,9 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
   /** Why the observer cannot see the output, or undefined if it can. */
   const blindness = (now: number): string | undefined => {
     const stale = trackBlind(now);
-    if (stale.length === 0 || blindSince === undefined) return undefined;
+    if (stale.length === 0 || blind.since === undefined) return undefined;
     return (
-      `the observer has not read partition(s) ${stale.join(', ')} of ${opts.topic} for ${Math.round((now - blindSince) / 1000)} s ` +
+      `the observer has not read partition(s) ${stale.join(', ')} of ${opts.topic} for ${Math.round((now - blind.since) / 1000)} s ` +
       `(${errors} failed call(s), ${reconnects} reconnect(s); last error: ${lastError ?? 'none: fetches did not return'})`
     );
   };
@@ -422,9 +349,9 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
     get lastRecordAt() {
       if (stopped) return lastRecordAt;
       const now = Date.now();
-      const blind = blindness(now);
-      if (blind === undefined) return Math.max(lastRecordAt, lastBlindEnd);
-      if (now - blindSince! >= blindLimitMs) throw new StreamproofError('TIMEOUT', `${blind}; giving up`);
+      const why = blindness(now);
+      if (why === undefined) return Math.max(lastRecordAt, blind.lastEnd);
+      if (now - blind.since! >= blindLimitMs) throw new StreamproofError('TIMEOUT', `${why}; giving up`);
       return now;
     },
     get unreadable() {
@@ -443,12 +370,12 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
       let since = Date.now();
       for (;;) {
         const now = Date.now();
-        const blind = blindness(now);
-        if (blind !== undefined) {
+        const why = blindness(now);
+        if (why !== undefined) {
           since = now;
-          if (now - blindSince! >= blindLimitMs) throw new StreamproofError('TIMEOUT', `${blind}; giving up`);
+          if (now - blind.since! >= blindLimitMs) throw new StreamproofError('TIMEOUT', `${why}; giving up`);
           if (now >= deadline) {
-            throw new StreamproofError('TIMEOUT', `${blind}, at the drain deadline: the output cannot be checked`);
+            throw new StreamproofError('TIMEOUT', `${why}, at the drain deadline: the output cannot be checked`);
           }
         } else {
           if (now - Math.max(lastRecordAt, since) >= quietMs) return true;
@@ -466,14 +393,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
             `first error: ${firstError}; last error: ${lastError}`,
         );
       }
-      if (longestBlind.ms > staleMs) {
-        out.push(
-          `observer: partition(s) ${longestBlind.partitions.join(', ')} of ${opts.topic} could not be read for ` +
-            `${(longestBlind.ms / 1000).toFixed(1)} s from ${new Date(longestBlind.from).toISOString()} ` +
-            '(latency of records written then includes it)',
-        );
-      }
-      if (blindStale.length > 0) out.push(`observer: partition(s) ${blindStale.join(', ')} unreadable at the end`);
+      out.push(...blind.notes(opts.topic));
       return out;
     },
     async stop() {
@@ -484,29 +404,4 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
       await Promise.all([client, ...retired].map((c) => closeNow(c)));
     },
   };
-}
-
-function backoff(attempt: number): number {
-  return Math.min(1000, 50 * 2 ** Math.min(attempt, 10));
-}
-
-function describe(err: unknown): string {
-  const e = err as { message?: string; errors?: unknown[] };
-  const inner = Array.isArray(e?.errors) && e.errors.length > 0 ? describe(e.errors[e.errors.length - 1]) : undefined;
-  const msg = e?.message ?? String(err);
-  return inner && !msg.includes(inner) ? `${msg} (${inner})` : msg;
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { History, type HistoryRecord, historyOf, type Outcome } from '../history/index.ts';
 import { writeAnomalyFile } from './anomaly-file.ts';
-import { checkExactlyOnce, exactlyOnceEntries, listExactlyOnceAnomalies } from './exactly-once.ts';
+import { checkExactlyOnce, countMissing, exactlyOnceEntries, listExactlyOnceAnomalies } from './exactly-once.ts';
 
 /** Offers `0-0 .. 0-(n-1)` with the given outcomes (default acked). */
 function sends(outcomes: readonly Outcome[]): HistoryRecord[] {
@@ -69,6 +69,8 @@ describe('exactlyOnce', () => {
     expect(r.unseen).toEqual(['0-2']);
     expect(r.counts).toMatchObject({ lost: 1, unseen: 1, ok: 1 });
     expect(listExactlyOnceAnomalies(h)).toMatchObject({ lost: ['0-0'], unseen: ['0-2'] });
+    // What the drain polls: every acked event not seen, lost or unseen.
+    expect(countMissing(h)).toBe(2);
     // The split survives a save and a merge.
     const back = History.fromJSON(JSON.parse(JSON.stringify(h.toJSON())));
     expect(checkExactlyOnce(back).counts).toMatchObject({ lost: 1, unseen: 1 });

@@ -17,6 +17,7 @@ export {
 } from './compose.ts';
 export {
   checkExactlyOnce,
+  countMissing,
   type ExactlyOnceCounts,
   type ExactlyOnceEntry,
   type ExactlyOnceLists,

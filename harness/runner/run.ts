@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import {
   attribution,
   type ComposedResult,
+  countMissing,
   exactlyOnce,
   latency,
   listExactlyOnceAnomalies,
@@ -274,7 +275,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       observer,
       quietMs: sc.drain.quietMs,
       timeoutMs: sc.drain.timeoutMs,
-      ...(collector ? {} : { nothingMissing: () => listMissing(history).size === 0 }),
+      ...(collector ? {} : { nothingMissing: () => countMissing(history) === 0 }),
       groupConsumer: sc.sut.ready === 'group',
       progress,
     });

@@ -16,6 +16,14 @@ export const ANOMALIES = [
   'undecodable',
   'incompatible-schema',
   'slo-breach',
+  /** model contract: an output value differs from the model's for its key. */
+  'mismatch',
+  /** accounting (dead letters): a bad event never dead-lettered (nor refused at ingest). */
+  'dlq-missing',
+  /** accounting: a bad event dead-lettered more than once. */
+  'dlq-duplicated',
+  /** accounting: a good event in the dead-letter topic, or a dead letter without a reason. */
+  'dlq-unexpected',
 ] as const;
 export type AnomalyName = (typeof ANOMALIES)[number];
 

@@ -20,6 +20,7 @@ const bin = join(dir, 'bin');
 if (!existsSync(join(bin, 'node'))) {
   const pkg = `node-${process.platform}-${process.arch}@${version}`;
   process.stderr.write(`[node] fetching ${pkg}\n`);
+  mkdirSync(cache, { recursive: true }); // a fresh machine has no cache yet
   const tmp = mkdtempSync(join(cache, 'node-'));
   try {
     execFileSync('npm', ['pack', pkg, '--silent'], { cwd: tmp, stdio: ['ignore', 'ignore', 'inherit'] });

@@ -29,6 +29,16 @@ const EXAMPLES = {
     inputs: ['pom.xml', 'src'],
     outputs: ['target/classpath.txt', 'target/classes'],
   },
+  'kafka-streams-enrich': {
+    kind: 'maven',
+    inputs: ['pom.xml', 'src'],
+    outputs: ['target/classpath.txt', 'target/classes'],
+  },
+  'kafka-streams-count': {
+    kind: 'maven',
+    inputs: ['pom.xml', 'src'],
+    outputs: ['target/classpath.txt', 'target/classes'],
+  },
   'kafka-tools-copier': { kind: 'maven', inputs: ['pom.xml'], outputs: ['target/classpath.txt'] },
   'python-copier': { kind: 'python', inputs: ['requirements.txt'], outputs: ['.venv/bin/python'] },
 };

@@ -7,7 +7,7 @@
  * Units: `harness/<folder>` (harness/api.ts is `harness/api`), `reports`, `generators`, `reference-pipeline/model`
  * (the attribution model) and `reference-pipeline`. The rules:
  * - layer: harness folders and generators read top-down; a unit never imports one of a higher layer (RANKS):
- *     cli, api > certify, bench, export, vitest > runner > checkers, faults, load, workers
+ *     cli, api > certify, bench, export, vitest > runner > contracts > checkers, faults, load, workers
  *     > history, kafka, registry, stack, generators > util.
  *   A folder missing from RANKS fails too (give it a layer).
  * - reports: the reporters format results, they never run anything. From harness they import types (`import type`,
@@ -37,6 +37,7 @@ export const RANKS = {
   'harness/stack': 1,
   generators: 1,
   'harness/checkers': 2,
+  'harness/contracts': 2.5,
   'harness/faults': 2,
   'harness/load': 2,
   'harness/workers': 2,

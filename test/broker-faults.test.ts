@@ -12,10 +12,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Producer, stringSerializers } from '@platformatic/kafka';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyDecoder } from '../harness/contracts/copy.ts';
 import { History } from '../harness/history/index.ts';
 import { admin, closeNow, ensureTopic } from '../harness/kafka/clients.ts';
-import { eventDecoder, startObserver } from '../harness/runner/observer.ts';
-import { readTopic } from '../harness/runner/read-topic.ts';
+import { readTopic } from '../harness/kafka/read-topic.ts';
+import { startObserver } from '../harness/runner/observer.ts';
 import { runScenario } from '../harness/runner/run.ts';
 import { validateScenario } from '../harness/runner/scenario.ts';
 import { type StartedStack, startStack } from '../harness/stack/stack.ts';
@@ -55,8 +56,8 @@ describe('the observer under a killed partition leader', () => {
       bootstrap: stack.bootstrap,
       topic,
       history,
-      decode: eventDecoder('json', () => undefined),
-      onRecord: (_k, _v, p, o) => seen.push(key(p, o)),
+      decode: copyDecoder({ format: 'json', versionOf: () => undefined }),
+      onRecord: (r) => seen.push(key(r.partition, r.offset)),
       // Replace the client at the first failed fetch: the reconnect path is what this test is about.
       reconnectAfterErrors: 1,
     });

@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { History } from '../harness/history/index.ts';
 import { ensureTopic } from '../harness/kafka/clients.ts';
 import { startLoad } from '../harness/load/index.ts';
-import { readTopic } from '../harness/runner/read-topic.ts';
+import { readTopic } from '../harness/kafka/read-topic.ts';
 import { runScenario } from '../harness/runner/run.ts';
 import { validateScenario } from '../harness/runner/scenario.ts';
 import { type StartedStack, startStack } from '../harness/stack/stack.ts';

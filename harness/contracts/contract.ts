@@ -78,6 +78,12 @@ export interface ContractRun {
   readonly nothingMissing?: ((history: History) => boolean) | undefined;
   /** After the drain: read back what the contract needs, record deferred sightings into the history. */
   finish(ctx: ContractFinish): Promise<void>;
+  /**
+   * After `finish`, for an incomplete drain: the missing events whose input record the SUT group committed past
+   * (recorded with the drain: they are lost, the other missing ones unseen). Contracts that judge missing outputs
+   * themselves need not say.
+   */
+  consumedPast?(): readonly string[];
   /** The checkers that judge the contract itself (run beside order, schema, latency and the SLOs). */
   checkers(): Checker[];
   /** Order checking: true when every output record keeps its source user's key (and so its partition). */

@@ -7,12 +7,11 @@
  */
 
 import type { Event } from '../../generators/event.ts';
-import { decodeAvro, decodeConfluent, decodeJson } from '../../generators/schemas.ts';
 import { attribute } from '../../reference-pipeline/model/index.ts';
-import type { ExpectedAttribution, ObservedAttribution } from '../checkers/attribution.ts';
+import { attribution, type ExpectedAttribution, type ObservedAttribution } from '../checkers/attribution.ts';
+import type { ContractRun } from '../contracts/contract.ts';
 import type { History } from '../history/index.ts';
 import type { Decoder } from './observer.ts';
-import { readTopic } from './read-topic.ts';
 
 interface Sighting {
   conversionId: string;
@@ -30,8 +29,9 @@ export class AttributionCollector {
   rejected = 0;
 
   /** Observer decoder: keeps every attribution record; values that are not one count as undecodable. */
-  readonly decoder: Decoder = (value, meta) => {
-    const r = JSON.parse(value.toString('utf8')) as Record<string, unknown>;
+  readonly decoder: Decoder = (rec) => {
+    const meta = { key: rec.key, partition: rec.partition, offset: rec.offset, time: rec.time };
+    const r = JSON.parse(rec.value.toString('utf8')) as Record<string, unknown>;
     if (typeof r.record_id !== 'string' || typeof r.conversion_id !== 'string' || typeof r.credit !== 'number') {
       throw new Error('not an attribution record (record_id, conversion_id, credit)');
     }
@@ -46,28 +46,8 @@ export class AttributionCollector {
     return null;
   };
 
-  /** After the drain: read the input back, compute the model's output, record conversions into the history. */
-  async finish(opts: {
-    bootstrap: string;
-    inputTopic: string;
-    format: 'json' | 'avro';
-    versionOf: (schemaId: number) => 1 | 2 | 3 | undefined;
-    history: History;
-  }): Promise<void> {
-    const raw = await readTopic(opts.bootstrap, opts.inputTopic);
-    const events: Event[] = [];
-    for (const r of raw) {
-      try {
-        if (opts.format === 'json') events.push(decodeJson(r.value) as Event);
-        else {
-          const { schemaId, body } = decodeConfluent(r.value);
-          const v = opts.versionOf(schemaId);
-          if (v) events.push(decodeAvro(body, v) as Event);
-        }
-      } catch {
-        // An input record the harness cannot decode was not written by the harness; the model skips it too.
-      }
-    }
+  /** After the drain: over the input that landed, compute the model's output, record conversions into the history. */
+  finish(events: readonly Event[], history: History): void {
     this.inputEvents = events.length;
     const result = attribute(events);
     this.rejected = result.rejections.length;
@@ -76,7 +56,7 @@ export class AttributionCollector {
     for (const e of events) if (e.type === 'conversion') byId.set(e.event_id, e);
     for (const s of this.firstSighting.values()) {
       const conv = byId.get(s.conversionId);
-      opts.history.record({
+      history.record({
         kind: 'observed',
         time: s.time,
         eventId: s.conversionId,
@@ -88,4 +68,27 @@ export class AttributionCollector {
       });
     }
   }
+}
+
+/** The attribution contract through the contract interface. */
+export function attributionContract(): ContractRun {
+  const c = new AttributionCollector();
+  return {
+    name: 'attribution',
+    decode: c.decoder,
+    keyAffinity: true,
+    async finish(ctx) {
+      const events: Event[] = [];
+      for (const r of await ctx.input()) if (r.event) events.push(r.event);
+      c.finish(events, ctx.history);
+    },
+    checkers: () => [
+      attribution(
+        () => c.expected,
+        () => c.observed,
+        { creditTolerance: 1e-9 },
+      ),
+    ],
+    anomalies: (_h, composed) => composed.results.attribution,
+  };
 }

@@ -19,9 +19,7 @@
 import type { Bootstrap } from '../kafka/clients.ts';
 import { describeGroup } from '../kafka/groups.ts';
 import type { Progress } from '../util/progress.ts';
-import type { Decoder } from './observer.ts';
 import { type GroupProgress, groupProgress, ResilientAdmin } from './offsets.ts';
-import { readTopic } from './read-topic.ts';
 
 export type DrainEvidence = 'committed-offsets' | 'quiet-output' | 'all-seen';
 
@@ -145,37 +143,4 @@ function report(
     ...(last ? { end: obj(last.end) } : {}),
     offsetErrors,
   };
-}
-
-/**
- * Of the `missing` event ids, those whose input record lies below the group's committed offset of its partition:
- * the pipeline consumed them and moved on, so they are lost, however long one waits. Reads the input back once
- * (read_committed) and decodes each record's event id with `decode`.
- */
-export async function consumedPast(
-  bootstrap: string,
-  topic: string,
-  committed: Readonly<Record<string, number>>,
-  missing: ReadonlySet<string>,
-  decode: Decoder,
-): Promise<string[]> {
-  if (missing.size === 0) return [];
-  const found: string[] = [];
-  for (const r of await readTopic(bootstrap, topic)) {
-    const c = committed[String(r.partition)];
-    if (c === undefined || Number(r.offset) >= c) continue;
-    let id: string | undefined;
-    try {
-      id = decode(r.value, {
-        key: r.key?.toString('utf8'),
-        partition: r.partition,
-        offset: Number(r.offset),
-        time: 0,
-      })?.eventId;
-    } catch {
-      continue; // not one of our events: nothing to settle
-    }
-    if (id !== undefined && missing.has(id)) found.push(id);
-  }
-  return found;
 }

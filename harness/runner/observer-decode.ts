@@ -1,83 +1,70 @@
 /**
- * What an output record becomes in the history: the observer's decoders, and the `observed` record (a value that does
- * not decode is recorded as undecodable, never dropped).
+ * What an output record becomes in the history: the contract's decoder turns it into a sighting (recorded as an
+ * `observed` record), or keeps it for later (null); a record that does not decode is recorded as undecodable, never
+ * dropped.
  */
-import { decodeAvro, decodeConfluent, decodeJson } from '../../generators/schemas.ts';
+import type { OutputRecord, Sighting } from '../contracts/contract.ts';
 import type { History } from '../history/index.ts';
 
-export interface DecodedEvent {
-  eventId: string;
-  userSeq: number;
-  sentAt: number;
-}
+/** Decodes an output record; `null` means the caller keeps the record itself (nothing goes to the history yet). */
+export type Decoder = (record: OutputRecord) => Sighting | null;
 
-/** Decodes an output value; `null` means the caller keeps the record itself (nothing goes to the history yet). */
-export type Decoder = (
-  value: Buffer,
-  meta: { key: string | undefined; partition: number; offset: number; time: number },
-) => DecodedEvent | null;
+const NO_HEADERS: ReadonlyMap<string, Buffer> = new Map();
 
-/** Decoder for the copy contract: values are the generator's events, JSON or Confluent-framed Avro. */
-export function eventDecoder(
-  format: 'json' | 'avro',
-  versionOfSchemaId: (id: number) => 1 | 2 | 3 | undefined,
-): Decoder {
-  if (format === 'json') {
-    return (value) => {
-      const e = decodeJson(value) as { event_id: string; user_seq: number; sent_at: number };
-      return { eventId: e.event_id, userSeq: e.user_seq, sentAt: e.sent_at };
-    };
+/** Record headers as a map of name -> first value (null names and values skipped). */
+export function headerMap(headers: ReadonlyArray<readonly [Buffer | null, Buffer | null]> | undefined) {
+  if (!headers || headers.length === 0) return NO_HEADERS;
+  const m = new Map<string, Buffer>();
+  for (const [k, v] of headers) {
+    if (k === null || v === null) continue;
+    const name = k.toString('utf8');
+    if (!m.has(name)) m.set(name, v);
   }
-  return (value) => {
-    const { schemaId, body } = decodeConfluent(value);
-    const v = versionOfSchemaId(schemaId);
-    if (v === undefined) throw new Error(`unknown schema id ${schemaId}`);
-    const e = decodeAvro(body, v) as { event_id: string; user_seq: number; sent_at: number };
-    return { eventId: e.event_id, userSeq: e.user_seq, sentAt: e.sent_at };
-  };
+  return m;
 }
 
-/**
- * Records one output record, received at `now`, in `h` (unless `decode` returns null), then hands it to `onRecord`.
- */
+/** Records one decoded-or-undecodable sighting of `r` in `h`. */
+export function recordSighting(h: History, r: OutputRecord, s: Sighting | Error): void {
+  if (s instanceof Error) {
+    h.record({
+      kind: 'observed',
+      time: r.time,
+      eventId: undefined,
+      key: r.key,
+      partition: r.partition,
+      offset: r.offset,
+      userSeq: undefined,
+      sentAt: undefined,
+      raw: (r.row ? Buffer.from(JSON.stringify(r.row)) : r.value).subarray(0, 256).toString('base64'),
+      decodeError: s.message,
+    });
+    return;
+  }
+  h.record({
+    kind: 'observed',
+    time: r.time,
+    eventId: s.eventId,
+    key: r.key,
+    partition: r.partition,
+    offset: r.offset,
+    userSeq: s.userSeq,
+    sentAt: s.sentAt,
+  });
+}
+
+/** Decodes `r` and records it in `h` (unless `decode` keeps it), then hands it to `onRecord`. */
 export function recordObserved(
   h: History,
   decode: Decoder,
-  onRecord: ((key: Buffer | undefined, value: Buffer, partition: number, offset: bigint) => void) | undefined,
-  p: number,
-  key: Buffer | undefined,
-  value: Buffer,
-  offset: bigint,
-  now: number,
+  onRecord: ((r: OutputRecord) => void) | undefined,
+  r: OutputRecord,
 ): void {
-  const k = key ? key.toString('utf8') : undefined;
-  const off = Number(offset);
+  let s: Sighting | Error | null;
   try {
-    const e = decode(value, { key: k, partition: p, offset: off, time: now });
-    if (e)
-      h.record({
-        kind: 'observed',
-        time: now,
-        eventId: e.eventId,
-        key: k,
-        partition: p,
-        offset: off,
-        userSeq: e.userSeq,
-        sentAt: e.sentAt,
-      });
+    s = decode(r);
   } catch (err) {
-    h.record({
-      kind: 'observed',
-      time: now,
-      eventId: undefined,
-      key: k,
-      partition: p,
-      offset: off,
-      userSeq: undefined,
-      sentAt: undefined,
-      raw: value.subarray(0, 256).toString('base64'),
-      decodeError: (err as Error).message,
-    });
+    s = err instanceof Error ? err : new Error(String(err));
   }
-  onRecord?.(key, value, p, offset);
+  if (s !== null) recordSighting(h, r, s);
+  onRecord?.(r);
 }

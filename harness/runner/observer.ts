@@ -29,14 +29,15 @@
  * a partition's leader is down the observer cannot read it either; those blind windows are in `notes()`.
  */
 import { Consumer } from '@platformatic/kafka';
+import type { OutputRecord } from '../contracts/contract.ts';
 import type { History } from '../history/index.ts';
 import { type Bootstrap, bootstrapList, closeNow, clusterBootstrap, rotate } from '../kafka/clients.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { BlindWindows } from './observer-blind.ts';
 import { backoff, describe, withTimeout } from './observer-calls.ts';
-import { type Decoder, recordObserved } from './observer-decode.ts';
+import { type Decoder, headerMap, recordObserved } from './observer-decode.ts';
 
-export { type DecodedEvent, type Decoder, eventDecoder } from './observer-decode.ts';
+export type { Decoder } from './observer-decode.ts';
 
 export interface Observer {
   /** Records seen so far. */
@@ -70,7 +71,7 @@ export interface ObserverOptions {
   history: History;
   decode: Decoder;
   /** Also hand every raw record to this (e.g. the attribution contract's collector). */
-  onRecord?: (key: Buffer | undefined, value: Buffer, partition: number, offset: bigint) => void;
+  onRecord?: (record: OutputRecord) => void;
   maxWaitTimeMs?: number;
   /** A partition not read successfully for this long is blind (default max(3000, 20 x maxWaitTimeMs)). */
   staleMs?: number;
@@ -199,11 +200,24 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
     }
   };
 
-  const record = (p: number, key: Buffer | undefined, value: Buffer, offset: bigint) => {
+  const record = (
+    p: number,
+    key: Buffer | undefined,
+    value: Buffer,
+    offset: bigint,
+    headers: [Buffer | null, Buffer | null][] | undefined,
+  ) => {
     const now = Date.now();
     count++;
     lastRecordAt = now;
-    recordObserved(h, opts.decode, opts.onRecord, p, key, value, offset, now);
+    recordObserved(h, opts.decode, opts.onRecord, {
+      key: key?.toString('utf8'),
+      value,
+      headers: headerMap(headers),
+      partition: p,
+      offset: Number(offset),
+      time: now,
+    });
   };
 
   /** Records what a fetch returned, each offset once; returns nothing (next[] moves). */
@@ -223,7 +237,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
             // Re-delivered (a batch starting before the fetch offset, a fetch repeated after an error): seen already.
             if (offset < next[p]!) continue;
             next[p] = offset + 1n;
-            record(p, r.key ?? undefined, r.value ?? Buffer.alloc(0), offset);
+            record(p, r.key ?? undefined, r.value ?? Buffer.alloc(0), offset, r.headers);
           }
         }
         // Past control markers and aborted batches too, so they are not fetched again.

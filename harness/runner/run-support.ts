@@ -5,8 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { listExactlyOnceAnomalies } from '../checkers/index.ts';
-import type { History } from '../history/index.ts';
 import { alive } from '../stack/process.ts';
 import type { StartedStack } from '../stack/stack.ts';
 import { StreamproofError } from '../util/errors.ts';
@@ -41,12 +39,6 @@ export function assertStackAlive(stack: StartedStack): void {
       `broker(s) ${deadBrokers.map((b) => b.id).join(', ')} died during the run; see ${deadBrokers[0]!.log}`,
     );
   }
-}
-
-/** Acked events not (yet) seen in the output (copy contract). */
-export function listMissing(history: History): Set<string> {
-  const l = listExactlyOnceAnomalies(history);
-  return new Set([...l.lost, ...l.unseen]);
 }
 
 /** What an incomplete drain means for the verdict, and the setting to change. */

@@ -12,19 +12,9 @@
  * checker's finding.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import {
-  attribution,
-  type ComposedResult,
-  countMissing,
-  exactlyOnce,
-  latency,
-  listExactlyOnceAnomalies,
-  order,
-  runCheckers,
-  schema,
-  slo,
-} from '../checkers/index.ts';
+import { dirname, join, resolve } from 'node:path';
+import { type ComposedResult, latency, order, runCheckers, schema, slo } from '../checkers/index.ts';
+import { type ContractSetup, inputReader } from '../contracts/index.ts';
 import { type FaultContext, healAll, type ProcessTarget, runSchedule, stackFaultContext } from '../faults/index.ts';
 import { History, saveHistory } from '../history/index.ts';
 import { ensureTopic } from '../kafka/clients.ts';
@@ -32,14 +22,14 @@ import { type StartedStack, startStack } from '../stack/stack.ts';
 import { versions } from '../stack/versions.ts';
 import { captureCrashes } from '../util/crash.ts';
 import { type Progress, silent } from '../util/progress.ts';
-import { AttributionCollector } from './attribution-contract.ts';
-import { consumedPast, type DrainReport, drainPipeline } from './drain.ts';
+import { createContract } from './contract-setup.ts';
+import { type DrainReport, drainPipeline } from './drain.ts';
 import { type LagSampler, type LagSamples, lagResult, startLagSampler } from './lag.ts';
-import { eventDecoder, type Observer, startObserver } from './observer.ts';
+import { type Observer, startObserver } from './observer.ts';
 import { waitReady } from './ready.ts';
 import { startReferenceSut } from './reference-sut.ts';
 import { buildResult, type RunError, type RunResult } from './result.ts';
-import { assertStackAlive, drainNote, inPhase, listMissing, replayCommand, runError } from './run-support.ts';
+import { assertStackAlive, drainNote, inPhase, replayCommand, runError } from './run-support.ts';
 import type { Scenario } from './scenario.ts';
 import { describeStages, registerSchemas, startScenarioLoad } from './scenario-load.ts';
 import { type StartedSut, startSut } from './sut.ts';
@@ -99,7 +89,6 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const history = new History();
   const notes: string[] = [];
   const timeline: Record<string, number> = { started };
-  const collector = sc.sut.contract === 'attribution' ? new AttributionCollector() : undefined;
   const crash = captureCrashes();
   let phase: RunPhase = 'stack';
   let stack = opts.stack;
@@ -116,6 +105,18 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   let faultCtx: FaultContext | undefined;
   const abort = new AbortController();
 
+  // The contract is built first: a module it names that does not load is bad input (exit 64) before anything starts.
+  const schemaVersions = new Map<number, 1 | 2 | 3>();
+  let registryUrl: string | undefined;
+  const setup: ContractSetup = {
+    format: sc.events.format,
+    versionOf: (id) => schemaVersions.get(id),
+    get registryUrl() {
+      return registryUrl;
+    },
+    baseDir: opts.scenarioFile ? dirname(resolve(opts.scenarioFile)) : process.cwd(),
+  };
+
   const enter = async (p: RunPhase) => {
     phase = p;
     timeline[`${p}Start`] = Date.now();
@@ -124,6 +125,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 
   const body = async () => {
     await enter('stack');
+    const theContract = await createContract(sc, setup);
     if (!stack) {
       progress({ phase: 'run', message: `starting a ${sc.stack.brokers}-broker stack` });
       stack = await startStack({
@@ -145,7 +147,8 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       await ensureTopic(stack.bootstrap, t, { partitions: sc.stack.partitions, replicas: sc.stack.replicationFactor });
     }
     const { schemaId, versionOf } = await registerSchemas(sc, theStack, input);
-    const decodeEvent = eventDecoder(sc.events.format, (id) => versionOf.get(id));
+    for (const [id, v] of versionOf) schemaVersions.set(id, v);
+    registryUrl = theStack.registryUrl;
     const sutEnv = {
       bootstrap: stack.proxiedBootstrap,
       inputTopic: input,
@@ -203,7 +206,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       bootstrap: stack.bootstrap,
       topic: output,
       history,
-      decode: collector ? collector.decoder : decodeEvent,
+      decode: (r) => theContract.decode(r),
     });
 
     await enter('load');
@@ -275,28 +278,26 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       observer,
       quietMs: sc.drain.quietMs,
       timeoutMs: sc.drain.timeoutMs,
-      ...(collector ? {} : { nothingMissing: () => countMissing(history) === 0 }),
+      ...(theContract.nothingMissing ? { nothingMissing: () => theContract.nothingMissing!(history) } : {}),
       groupConsumer: sc.sut.ready === 'group',
       progress,
     });
-    const committed = drained.committed ?? {};
-    const consumed =
-      drained.complete || collector || Object.keys(committed).length === 0
-        ? []
-        : await consumedPast(stack.bootstrap, input, committed, listMissing(history), decodeEvent);
-    history.record({ kind: 'drain', time: Date.now(), complete: drained.complete, consumed });
+    progress({ phase: 'run', message: `judging the output under the ${theContract.name} contract` });
+    await theContract.finish({
+      history,
+      input: inputReader({ bootstrap: theStack.bootstrap, topic: input, ...setup }),
+      drainComplete: drained.complete,
+      committed: drained.committed ?? {},
+      outDir,
+    });
+    history.record({
+      kind: 'drain',
+      time: Date.now(),
+      complete: drained.complete,
+      consumed: [...(theContract.consumedPast?.() ?? [])],
+    });
     if (!drained.complete) notes.push(drainNote(drained, sc));
     else if (drained.evidence === 'quiet-output') notes.push(`drain: relied on ${drained.waitedFor}`);
-    if (collector) {
-      progress({ phase: 'run', message: 'reading the input back and running the attribution model over it' });
-      await collector.finish({
-        bootstrap: stack.bootstrap,
-        inputTopic: input,
-        format: sc.events.format,
-        versionOf: (id) => versionOf.get(id),
-        history,
-      });
-    }
     timeline.drained = Date.now();
     notes.push(
       ...(sut?.instances ?? []).flatMap((i) =>
@@ -305,18 +306,19 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     );
 
     await enter('checkers');
-    // Copy: the output is the input, checked event by event. Attribution: the output is compared with the model
-    // over what really landed in the input; order, latency and SLOs are per conversion.
-    const contractChecker = collector
-      ? attribution(
-          () => collector.expected,
-          () => collector.observed,
-          { creditTolerance: 1e-9 },
-        )
-      : exactlyOnce();
-    composed = runCheckers(history, [contractChecker, order({ keyAffinity: true }), schema(), latency(), slo(sc.slo)]);
-    const lists = collector ? composed.results.attribution : listExactlyOnceAnomalies(history);
-    writeFileSync(join(outDir, 'anomalies.json'), `${JSON.stringify(lists, null, 1)}\n`);
+    // The contract's own checkers (copy: exactly-once over the bitsets; lineage, model, attribution: against what
+    // really landed in the input), then order, schema, latency and SLOs over the sightings it recorded.
+    composed = runCheckers(history, [
+      ...theContract.checkers(),
+      order({ keyAffinity: theContract.keyAffinity }),
+      schema(),
+      latency(),
+      slo(sc.slo),
+    ]);
+    writeFileSync(
+      join(outDir, 'anomalies.json'),
+      `${JSON.stringify(theContract.anomalies(history, composed), null, 1)}\n`,
+    );
   };
 
   const healFaults = async () => {

@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { Consumer } from '@platformatic/kafka';
-import { closeNow } from '../kafka/clients.ts';
+import { closeNow } from './clients.ts';
 
 export interface RawRecord {
   key: Buffer | undefined;

@@ -1,0 +1,14 @@
+/**
+ * Contracts (contract.ts): how a pipeline's outputs relate to its inputs. `createContract` builds the one a scenario
+ * names; each is judged by its own checkers beside the common ones (order, schema, latency, SLOs).
+ */
+export type {
+  ContractFinish,
+  ContractRun,
+  ContractSetup,
+  InputRecord,
+  OutputRecord,
+  Sighting,
+} from './contract.ts';
+export { copyDecoder, createCopyContract } from './copy.ts';
+export { decodeInputEvent, inputReader } from './input.ts';

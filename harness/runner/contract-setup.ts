@@ -1,0 +1,16 @@
+/**
+ * The contract a scenario names, built before the stack starts where it can be (a model or expectation module that
+ * does not load is bad input: exit 64 before anything runs).
+ */
+import { type ContractRun, type ContractSetup, createCopyContract } from '../contracts/index.ts';
+import { attributionContract } from './attribution-contract.ts';
+import type { Scenario } from './scenario.ts';
+
+export async function createContract(sc: Scenario, setup: ContractSetup): Promise<ContractRun> {
+  switch (sc.sut.contract) {
+    case 'attribution':
+      return attributionContract();
+    default:
+      return createCopyContract(setup);
+  }
+}

@@ -28,6 +28,7 @@ export {
   listExactlyOnceAnomalies,
   type UnexpectedReason,
 } from './exactly-once.ts';
+export { type LakeSloResult, lakeSlo } from './lake-slo.ts';
 export {
   checkLatency,
   type LatencyOptions,
@@ -48,7 +49,7 @@ export {
   recoveryTimes,
 } from './recovery.ts';
 export { checkSchema, type SchemaOptions, type SchemaResult, schema } from './schema.ts';
-export { checkSlo, observe, type SloResult, slo, type ThresholdResult } from './slo.ts';
+export { checkSlo, judge, observe, type SloResult, slo, type ThresholdResult } from './slo.ts';
 export {
   parseThreshold,
   parseThresholds,

@@ -7,6 +7,7 @@
  * - `throughput`: from the per-second output counts of the steady window (first and last partial seconds
  *   dropped when there are 3 or more): avg, min, max, med, p(N) (nearest rank), count = all output records;
  * - `error_rate`: `(offered - acked) / offered`, i.e. failed, unknown and unresolved sends over all sends.
+ * `lake_latency` thresholds are not judged here: `lakeSlo` (lake-slo.ts) judges them over the lake's history.
  * A threshold whose metric has no data (no latency recorded, nothing offered) is `unknown`, never a pass.
  * Verdict: false with anomaly `slo-breach` when any threshold fails; `unknown` when none fails and one is unknown;
  * true otherwise (also when there are no thresholds).
@@ -38,8 +39,10 @@ export interface SloResult extends CheckerResult {
 export function observe(history: History, t: Threshold): number | null {
   switch (t.metric) {
     case 'e2e_latency':
+    case 'lake_latency':
     case 'ack_latency': {
-      const h = t.metric === 'e2e_latency' ? history.latency.e2e : history.latency.ack;
+      // A lake history's end-to-end latency is its lake latency (the runner records lake rows as its sightings).
+      const h = t.metric === 'ack_latency' ? history.latency.ack : history.latency.e2e;
       if (t.aggregation === 'count') return h.totalCount;
       if (h.totalCount === 0) return null;
       switch (t.aggregation) {
@@ -89,6 +92,17 @@ function nearestRank(sorted: readonly number[], p: number): number {
 }
 
 export function checkSlo(history: History, thresholds: readonly Threshold[]): SloResult {
+  return {
+    checker: 'slo',
+    ...judge(
+      history,
+      thresholds.filter((t) => t.metric !== 'lake_latency'),
+    ),
+  };
+}
+
+/** Evaluates thresholds against one history: the verdict part of an SLO result. */
+export function judge(history: History, thresholds: readonly Threshold[]): Omit<SloResult, 'checker'> {
   const results: ThresholdResult[] = thresholds.map((t) => {
     const observed = observe(history, t);
     return {
@@ -106,7 +120,6 @@ export function checkSlo(history: History, thresholds: readonly Threshold[]): Sl
   const anomalyTypes: AnomalyName[] = breaches.length > 0 ? ['slo-breach'] : [];
   const valid: Validity = breaches.length > 0 ? false : unknown.length > 0 ? 'unknown' : true;
   return {
-    checker: 'slo',
     valid,
     anomalyTypes,
     ...(valid === 'unknown'

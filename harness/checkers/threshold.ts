@@ -8,6 +8,8 @@
  * Metrics and the aggregations they accept:
  * - `e2e_latency`, `ack_latency` (trend, ms): `avg`, `min`, `max`, `med`, `p(N)` with 0 <= N <= 100, and `count`.
  *   Values take a time unit: `us` / `µs`, `ms` (the default, as in k6), `s`, `m`.
+ * - `lake_latency` (trend, ms, same aggregations): end-to-end latency until a row is visible in the lake, judged by
+ *   `lakeSlo` (lake-slo.ts) over the lake's history; the main `slo` checker skips it.
  * - `throughput` (output records per second): `avg`, `min`, `max`, `med`, `p(N)` over the per-second counts of
  *   the steady window, with an optional `/s`; `count` = total output records.
  * - `error_rate` (sends not acked / sends offered): `rate`, as a fraction or with `%`.
@@ -19,7 +21,7 @@
 
 import { StreamproofError } from '../util/errors.ts';
 
-export const SLO_METRICS = ['e2e_latency', 'ack_latency', 'throughput', 'error_rate'] as const;
+export const SLO_METRICS = ['e2e_latency', 'ack_latency', 'lake_latency', 'throughput', 'error_rate'] as const;
 export type SloMetric = (typeof SLO_METRICS)[number];
 
 export const SLO_OPERATORS = ['<', '<=', '>', '>=', '==', '===', '!='] as const;
@@ -81,7 +83,7 @@ export function parseThreshold(metric: string, expression: string, path = `slos.
   const unit = unitText?.toLowerCase() === 'µs' ? 'µs' : unitText?.toLowerCase();
   const base = { metric: m, expression, aggregation, percentile, operator, path };
 
-  if (m === 'e2e_latency' || m === 'ack_latency') {
+  if (m === 'e2e_latency' || m === 'ack_latency' || m === 'lake_latency') {
     if (!TREND_AGGREGATIONS.includes(aggregation)) {
       throw bad(`"${aggregation}" does not apply to ${m}; use avg, min, max, med, p(N) or count`);
     }

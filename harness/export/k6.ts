@@ -115,6 +115,7 @@ function executor(sc: Scenario, batch: number): K6Scenario {
 
 const NO_EQUIVALENT: Record<Exclude<SloMetric, 'ack_latency' | 'error_rate'>, string> = {
   e2e_latency: 'needs the time each record reached the output topic (k6 sees only the HTTP side)',
+  lake_latency: 'needs the time each row became visible in the lake (k6 sees only the HTTP side)',
   throughput: 'counts output records per second (k6 sees only requests it sent)',
 };
 

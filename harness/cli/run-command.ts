@@ -1,6 +1,7 @@
 /**
- * `streamproof run <scenario> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--json]`
+ * `streamproof run <scenario> [--sut reference|"<command>"] [--contract copy|lineage|attribution|model:<module>] [--seed N] [--out DIR] [--json]`
  */
+import { resolve } from 'node:path';
 import { StreamproofError } from '../util/errors.ts';
 import { intFlag, parse } from './args.ts';
 import { type Command, output } from './command.ts';
@@ -20,7 +21,7 @@ import {
 export const runCommand: Command = {
   name: 'run',
   usage:
-    'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|attribution] [--seed N] [--out DIR] [--stack own|running] [--workers N [--spawn-workers K]] [--json]',
+    'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|lineage|attribution|model:<module>] [--seed N] [--out DIR] [--stack own|running] [--workers N [--spawn-workers K]] [--json]',
   async run(argv, ctx) {
     const { values, positionals } = parse(
       argv,
@@ -45,13 +46,19 @@ export const runCommand: Command = {
     const { summaryText } = await import('../runner/result.ts');
     const { writeRunReports } = await import('../../reports/run-reports.ts');
     const loaded = await loadScenario(file);
-    const raw = structuredClone(loaded.raw) as { sut: { command?: string; contract?: string } };
+    const raw = structuredClone(loaded.raw) as { sut: { command?: string; contract?: unknown } };
     if (values.sut !== undefined) raw.sut = { ...raw.sut, command: values.sut as string };
     if (values.contract !== undefined) {
-      if (!['copy', 'attribution'].includes(values.contract as string)) {
-        throw new StreamproofError('USAGE', `--contract: expected copy or attribution, got "${values.contract}"`);
+      const c = values.contract as string;
+      const model = /^model:(.+)$/.exec(c)?.[1];
+      if (model === undefined && !['copy', 'lineage', 'attribution'].includes(c)) {
+        throw new StreamproofError(
+          'USAGE',
+          `--contract: expected copy, lineage, attribution or model:<module path>, got "${values.contract}"`,
+        );
       }
-      raw.sut = { ...raw.sut, contract: values.contract as string };
+      // A module named on the command line is relative to the working directory, not to the scenario file.
+      raw.sut = { ...raw.sut, contract: model === undefined ? c : { model: resolve(model) } };
     }
     const scenario = validateScenario(raw);
     const out = output(!!values.json);

@@ -58,7 +58,7 @@ describe('validateScenario', () => {
       [{ ...issueExample, name: '' }, /^scenario\.name: expected/],
       [
         { ...issueExample, sut: { ...issueExample.sut, contract: 'teleport' } },
-        /^scenario\.sut\.contract: expected one of "copy", "attribution"/,
+        /^scenario\.sut\.contract: expected one of "copy", "lineage", "attribution" or \{ "model"/,
       ],
       [{ ...issueExample, stack: { brokers: 2 } }, /^scenario\.stack\.brokers: expected one of 1, 3, got 2/],
       [

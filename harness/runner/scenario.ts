@@ -6,16 +6,18 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { parseThresholds, type SloSpec } from '../checkers/threshold.ts';
 import { type FaultSpec, validateFault } from '../faults/index.ts';
 import { parseDuration } from '../util/duration.ts';
 import { StreamproofError } from '../util/errors.ts';
+import { importModule } from '../util/import-module.ts';
 import type { ReadyStrategy } from './ready.ts';
+import { type ContractName, validateSut } from './scenario-sut.ts';
 import { arr, bool, fail, int, num, obj, str } from './validate.ts';
 
-export const CONTRACTS = ['copy', 'attribution'] as const;
-export type Contract = (typeof CONTRACTS)[number];
+export { CONTRACTS, type ContractName, validateReady } from './scenario-sut.ts';
+/** The contract's name (ContractName). */
+export type Contract = ContractName;
 export type Duration = string | number;
 
 /** What a scenario author writes. Durations are strings like "20s" or milliseconds. */
@@ -25,7 +27,8 @@ export interface ScenarioInput {
   sut: {
     /** A shell command run with the SUT env contract, or "reference" for the bundled attribution pipeline. */
     command: string;
-    contract: Contract;
+    /** "copy", "lineage", "attribution", or { "model": "./my-model.ts" } (docs/your-pipeline.md). */
+    contract: 'copy' | 'lineage' | 'attribution' | { model: string };
     instances?: number;
     env?: Record<string, string>;
     cwd?: string;
@@ -83,7 +86,9 @@ export interface Scenario {
   description: string;
   sut: {
     command: string;
-    contract: Contract;
+    contract: ContractName;
+    /** For `contract: { "model": path }`: the module path as written. */
+    model: string | undefined;
     instances: number;
     env: Record<string, string>;
     cwd: string | undefined;
@@ -144,33 +149,7 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
   ]);
   const name = str(o.name, `${path}.name`, { pattern: /^[a-zA-Z0-9._-]+$/ });
 
-  const s = obj(o.sut, `${path}.sut`, [
-    'command',
-    'contract',
-    'instances',
-    'env',
-    'cwd',
-    'ready',
-    'readyTimeout',
-    'start',
-  ]);
-  const env: Record<string, string> = {};
-  if (s.env !== undefined) {
-    const e = obj(s.env, `${path}.sut.env`, Object.keys(s.env as object));
-    for (const [k, v] of Object.entries(e)) env[k] = str(v, `${path}.sut.env.${k}`);
-  }
-  const sut = {
-    command: str(s.command, `${path}.sut.command`),
-    contract: str(s.contract, `${path}.sut.contract`, { oneOf: CONTRACTS }) as Contract,
-    instances: int(s.instances, `${path}.sut.instances`, { min: 1, max: 16, def: 1 }),
-    env,
-    cwd: s.cwd === undefined ? undefined : str(s.cwd, `${path}.sut.cwd`),
-    ready: validateReady(s.ready, `${path}.sut.ready`),
-    readyTimeoutMs: s.readyTimeout === undefined ? 60_000 : parseDuration(s.readyTimeout, `${path}.sut.readyTimeout`),
-    start: (s.start === undefined
-      ? 'before-load'
-      : str(s.start, `${path}.sut.start`, { oneOf: ['before-load', 'after-load'] })) as 'before-load' | 'after-load',
-  };
+  const sut = validateSut(o.sut, `${path}.sut`);
 
   const st = obj(o.stack ?? {}, `${path}.stack`, ['brokers', 'partitions', 'replicationFactor', 'registry']);
   const brokers = int(st.brokers, `${path}.stack.brokers`, { oneOf: [1, 3], def: 1 }) as 1 | 3;
@@ -339,63 +318,6 @@ function validateHttpLoad(
   };
 }
 
-const LOCAL_HOSTS = ['127.0.0.1', 'localhost', '[::1]', '::1'];
-
-/**
- * sut.ready: "group" (default) or "none", or exactly one of { log: regex }, { http: URL on 127.0.0.1 or localhost },
- * { tcp: port | "host:port" on 127.0.0.1 or localhost }.
- */
-export function validateReady(v: unknown, path: string): ReadyStrategy {
-  if (v === undefined) return 'group';
-  const expected = '"group", "none", { "log": "<regex>" }, { "http": "<url>" } or { "tcp": <port> }';
-  if (typeof v === 'string') return str(v, path, { oneOf: ['group', 'none'] }) as 'group' | 'none';
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) fail(path, expected, v);
-  const o = obj(v, path, ['log', 'http', 'tcp']);
-  if (Object.keys(o).length !== 1) fail(path, `one of ${expected}`, v);
-  if (o.log !== undefined) {
-    const source = str(o.log, `${path}.log`);
-    try {
-      new RegExp(source);
-    } catch (err) {
-      throw new StreamproofError(
-        'INVALID_SCENARIO',
-        `${path}.log: not a valid regular expression (${(err as Error).message})`,
-        { path: `${path}.log` },
-      );
-    }
-    return { log: source };
-  }
-  if (o.http !== undefined) {
-    const url = str(o.http, `${path}.http`);
-    let u: URL | undefined;
-    try {
-      u = new URL(url);
-    } catch {
-      u = undefined;
-    }
-    if (u?.protocol !== 'http:' || !LOCAL_HOSTS.includes(u.hostname))
-      fail(`${path}.http`, 'an http:// URL on 127.0.0.1 or localhost', url);
-    return { http: url };
-  }
-  const tcp = o.tcp;
-  if (typeof tcp === 'number') return { tcp: int(tcp, `${path}.tcp`, { min: 1, max: 65535 }) };
-  const m = typeof tcp === 'string' ? /^(\[::1\]|[^:]+):(\d+)$/.exec(tcp) : null;
-  if (!m || !LOCAL_HOSTS.includes(m[1]!) || Number(m[2]) < 1 || Number(m[2]) > 65535)
-    fail(`${path}.tcp`, 'a port (1-65535) or "host:port" on 127.0.0.1 or localhost', tcp);
-  return { tcp: tcp as string };
-}
-
-/**
- * A scenario module. A `.ts`/`.mts` file goes through tsx's loader (scoped to this import): the compiled package
- * runs on plain Node, which cannot load TypeScript (Node 20) or will not strip it under node_modules.
- */
-async function importScenarioModule(abs: string): Promise<{ default?: unknown }> {
-  const url = pathToFileURL(abs).href;
-  if (!/\.m?ts$/.test(abs)) return import(url);
-  const { tsImport } = await import('tsx/esm/api');
-  return tsImport(url, import.meta.url);
-}
-
 /** Reads a `.json` or `.ts`/`.js` scenario file and validates it. */
 export async function loadScenario(file: string): Promise<{ scenario: Scenario; raw: unknown; file: string }> {
   const abs = resolve(file);
@@ -404,7 +326,7 @@ export async function loadScenario(file: string): Promise<{ scenario: Scenario; 
     if (abs.endsWith('.json')) {
       raw = JSON.parse(readFileSync(abs, 'utf8'));
     } else if (/\.(ts|mts|js|mjs)$/.test(abs)) {
-      raw = (await importScenarioModule(abs)).default;
+      raw = (await importModule(abs)).default;
       // A .ts file outside a `"type": "module"` package is loaded as CommonJS: its default export is then one level
       // down (module.exports.default, marked __esModule).
       if (raw !== null && typeof raw === 'object' && (raw as { __esModule?: unknown }).__esModule === true) {

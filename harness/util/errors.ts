@@ -54,6 +54,8 @@ export const ERRORS = {
   SLO_PARSE: { exit: 64, meaning: 'an SLO threshold expression does not parse' },
   SLO_UNKNOWN_METRIC: { exit: 64, meaning: 'an SLO names a metric the harness does not measure' },
   CHECKER_IO: { exit: 3, meaning: 'writing an anomaly file failed' },
+  // --- lake ---
+  LAKE_READ_FAILED: { exit: 3, meaning: 'DuckDB could not read the committed files of a lake output' },
   // --- history ---
   HISTORY_INVALID_JSON: { exit: 3, meaning: 'a JSON history does not have the expected shape or version' },
   HISTORY_INVALID_RECORD: { exit: 3, meaning: 'a history record is malformed (wrong kind, non-finite time, ...)' },

@@ -56,6 +56,12 @@ export const ERRORS = {
   CHECKER_IO: { exit: 3, meaning: 'writing an anomaly file failed' },
   // --- lake ---
   LAKE_READ_FAILED: { exit: 3, meaning: 'DuckDB could not read the committed files of a lake output' },
+  // --- contracts ---
+  MODEL_INVALID: {
+    exit: 64,
+    meaning: 'a model module (contract: { model }) is missing, does not load, or does not export a model',
+  },
+  MODEL_FAILED: { exit: 3, meaning: 'a model threw or returned garbage while computing the expected output' },
   // --- history ---
   HISTORY_INVALID_JSON: { exit: 3, meaning: 'a JSON history does not have the expected shape or version' },
   HISTORY_INVALID_RECORD: { exit: 3, meaning: 'a history record is malformed (wrong kind, non-finite time, ...)' },

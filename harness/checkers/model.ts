@@ -226,7 +226,8 @@ export function checkModel<V>(
     expectedKeys++;
     expectedOutputs += exp.length;
     if (byKey.has(key)) continue;
-    if (compare === 'sequence') exp.forEach((e, index) => f.addLost({ key, expected: e, index }));
+    if (compare === 'sequence')
+      for (let index = 0; index < exp.length; index++) f.addLost({ key, expected: exp[index], index });
     else f.addLost({ key, expected: exp[exp.length - 1] });
   }
 

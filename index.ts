@@ -31,6 +31,7 @@ export {
   type ComposedResult,
   checkExactlyOnce,
   checkLatency,
+  checkModel,
   checkOrder,
   checkSchema,
   checkSlo,
@@ -42,6 +43,8 @@ export {
   type LatencyResult,
   latency,
   listExactlyOnceAnomalies,
+  type ModelResult,
+  model,
   type OrderResult,
   order,
   parseThreshold,
@@ -60,6 +63,14 @@ export {
   type Verdict,
   verdictOf,
 } from './harness/checkers/index.ts';
+export type { OutputRecord } from './harness/contracts/contract.ts';
+// Contracts: a model of the pipeline's output (`contract: { model: './my-model.ts' }`).
+export {
+  defineModel,
+  type ModelCompare,
+  type ModelOutput,
+  type PipelineModel,
+} from './harness/contracts/model-api.ts';
 // The history checkers read.
 export {
   History,

@@ -94,3 +94,18 @@ export {
   type ExpectedAttribution,
   type ObservedAttribution,
 } from './attribution.ts';
+export {
+  checkModel,
+  jsonEquals,
+  MODEL_COMPARES,
+  type ModelCheckOptions,
+  type ModelCompare,
+  type ModelCounts,
+  type ModelDuplicated,
+  type ModelLost,
+  type ModelMismatch,
+  type ModelOutput,
+  type ModelResult,
+  type ModelUnexpected,
+  model,
+} from './model.ts';

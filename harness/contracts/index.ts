@@ -2,6 +2,13 @@
  * Contracts (contract.ts): how a pipeline's outputs relate to its inputs. `createContract` builds the one a scenario
  * names; each is judged by its own checkers beside the common ones (order, schema, latency, SLOs).
  */
+
+export {
+  type AttributionValue,
+  attributionModel,
+  createAttributionContract,
+  decodeAttribution,
+} from './attribution.ts';
 export type {
   ContractFinish,
   ContractRun,
@@ -12,3 +19,6 @@ export type {
 } from './contract.ts';
 export { copyDecoder, createCopyContract } from './copy.ts';
 export { decodeInputEvent, inputReader } from './input.ts';
+export { createModelContract, createModelContractFrom, defaultDecode, type ModelContractOptions } from './model.ts';
+export { defineModel, type PipelineModel } from './model-api.ts';
+export { checkModelObject, loadModel, type ModelContractSpec, validateModelContract } from './model-load.ts';

@@ -28,6 +28,7 @@ export const COUNT_KEYS = [
 export const CHECKER_LABEL: Readonly<Record<string, string>> = {
   'exactly-once': 'exactly-once (nothing lost, nothing duplicated, nothing unexpected)',
   attribution: 'attribution (output equals the attribution model)',
+  model: 'model (output equals the model over the input that landed)',
   order: 'order (per-user order kept)',
   schema: 'schema (every record decodable, every schema compatible)',
   latency: 'latency (measured; judged by the SLOs)',
@@ -127,6 +128,7 @@ export function anomalyViews(run: RunResult, max = MAX_EXAMPLES): AnomalyView[] 
     ['unseen (fate unknown)', c.unseen ?? 0, a.unseen ?? []],
     ['duplicated', c.duplicated, a.duplicated ?? []],
     ['unexpected', c.unexpected, a.unexpected ?? []],
+    ['mismatch', c.mismatch ?? 0, a.mismatch ?? []],
     ['reordered', c.reordered, a.reordered ?? []],
     ['undecodable', c.undecodable, []],
   ];

@@ -3,11 +3,11 @@
  * verdict, exitCode, seed, replay, checkers (per-checker valid), counts, latency, faults (with their real times).
  */
 import type {
-  AttributionResult,
   ComposedResult,
   ExactlyOnceResult,
   LatencyResult,
   LatencySummary,
+  ModelResult,
   OrderResult,
   SchemaResult,
 } from '../checkers/index.ts';
@@ -51,6 +51,8 @@ export interface RunResult {
     unseen?: number;
     duplicated: number;
     unexpected: number;
+    /** Outputs whose value differs from the model's (model and attribution contracts; older results lack it). */
+    mismatch?: number;
     reordered: number;
     undecodable: number;
     unknownSeen: number;
@@ -58,10 +60,13 @@ export interface RunResult {
   };
   checkers: Record<string, { valid: boolean | 'unknown'; anomalyTypes: readonly string[]; reason?: string }>;
   anomalies: {
-    lost: readonly string[];
+    /** Event ids (copy), or `{ key, expected }` (model and attribution contracts). */
+    lost: readonly unknown[];
     unseen?: readonly string[];
     duplicated: readonly unknown[];
     unexpected: readonly unknown[];
+    /** `{ key, expected, observed }` (model and attribution contracts). */
+    mismatch?: readonly unknown[];
     reordered: readonly unknown[];
   };
   latency: {
@@ -107,7 +112,8 @@ export function buildResult(x: {
 }): RunResult {
   const c = x.composed;
   const eo = c?.results['exactly-once'] as ExactlyOnceResult | undefined;
-  const attr = c?.results.attribution as AttributionResult | undefined;
+  // The model contract's checker (`model`, or `attribution` for the reference model): counts and examples per key.
+  const attr = (c?.results.model ?? c?.results.attribution) as ModelResult | undefined;
   const ord = c?.results.order as OrderResult | undefined;
   const sch = c?.results.schema as SchemaResult | undefined;
   const lat = c?.results.latency as LatencyResult | undefined;
@@ -141,6 +147,7 @@ export function buildResult(x: {
       unseen: eo?.counts.unseen ?? 0,
       duplicated: eo?.counts.duplicated ?? attr?.counts.duplicated ?? 0,
       unexpected: eo?.counts.unexpected ?? attr?.counts.unexpected ?? 0,
+      ...(attr ? { mismatch: attr.counts.mismatch ?? 0 } : {}),
       reordered: ord?.counts.reordered ?? 0,
       undecodable: (sch as { counts?: { undecodable?: number } } | undefined)?.counts?.undecodable ?? 0,
       unknownSeen: eo?.counts.unknownSeen ?? 0,
@@ -152,6 +159,7 @@ export function buildResult(x: {
       unseen: eo?.unseen ?? [],
       duplicated: eo?.duplicated ?? attr?.duplicated ?? [],
       unexpected: eo?.unexpected ?? attr?.unexpected ?? [],
+      ...(attr ? { mismatch: attr.mismatch ?? [] } : {}),
       reordered: [
         ...(ord?.reordered ?? []),
         ...(ord?.usersOnSeveralPartitions ?? []).map((u) => ({ user: u, reason: 'on several partitions' })),

@@ -18,6 +18,7 @@
  * equal avsc's `toBuffer` (Avro) and `encodeJson` (JSON) for every version. Performance notes and measurements:
  * docs/generators.md.
  */
+import { type BadEvents, type BadEventsOptions, resolveBadEvents } from './bad-slots.ts';
 import { fillAvro } from './bulk-avro.ts';
 import { ascii, digits, writeDigits } from './bulk-bytes.ts';
 import { drawFields, encodeJson } from './bulk-json.ts';
@@ -45,9 +46,14 @@ export interface BulkGeneratorOptions extends TrafficModelOptions {
   format?: BulkFormat;
   /** Registry schema id written in the Confluent header (avro only). Default 1. */
   schemaId?: number;
+  /**
+   * Bad events mixed into the load (bad-slots.ts): the generator only carries them, the load's event sources put them
+   * in (the batches themselves stay good). Without `kinds`, Kafka's default kinds.
+   */
+  bad?: BadEventsOptions | BadEvents;
 }
 
-const BULK_KEYS = ['seed', 'format', 'schemaId'] as const;
+const BULK_KEYS = ['seed', 'format', 'schemaId', 'bad'] as const;
 
 /** Upper bounds of one record's bytes; the buffer is sized from them so the hot loop never checks capacity. */
 const KEY_BYTES = 8;
@@ -96,6 +102,8 @@ export interface BulkGenerator {
   readonly schemaId: number;
   readonly producerId: number;
   readonly model: TrafficModel;
+  /** The bad events the load mixes in, when any. */
+  readonly bad: BadEvents | undefined;
   /** Index of the next record (records generated so far). */
   readonly position: number;
   /** Generates the next n records (n >= 1). The returned view is valid until the next call. */
@@ -107,12 +115,16 @@ export interface BulkGenerator {
 export function createBulkGenerator(options: BulkGeneratorOptions = {}): BulkGenerator {
   const path = 'bulk';
   checkKeys(path, options, [...BULK_KEYS, ...TRAFFIC_MODEL_KEYS]);
-  const { seed: seedOpt, format: formatOpt, schemaId: schemaIdOpt, ...modelOptions } = options;
+  const { seed: seedOpt, format: formatOpt, schemaId: schemaIdOpt, bad: badOpt, ...modelOptions } = options;
   const seed = intOption(`${path}.seed`, seedOpt, 1, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER);
   const format = oneOfOption<BulkFormat>(`${path}.format`, formatOpt, 'avro', ['avro', 'json']);
   const schemaId = intOption(`${path}.schemaId`, schemaIdOpt, 1, 0, 0xffffffff);
   const model = resolveTrafficModel(path, modelOptions, { users: 100_000 });
-  return new Bulk(seed, format, schemaId, model);
+  // Resolved again when already resolved (a worker's plan): validation is the same, defaults do not apply twice.
+  const bad = badOpt === undefined ? undefined : resolveBadEvents(badOpt, `${path}.bad`);
+  const gen = new Bulk(seed, format, schemaId, model);
+  gen.bad = bad;
+  return gen;
 }
 
 /** Most draws one event consumes (see model.ts `D`): a fresh pick that starts a burst and is a v3 conversion. */
@@ -122,6 +134,7 @@ const RAND_CAP = FILL_CHUNK * MAX_DRAWS_PER_EVENT + MAX_DRAWS_PER_EVENT;
 /** The generator and its working state (read and written by the encoders of bulk-avro.ts and bulk-json.ts). */
 export class Bulk implements BulkGenerator {
   position = 0;
+  bad: BadEvents | undefined;
   readonly rng: Sfc32;
   readonly state: TrafficState;
   buf: Buffer = Buffer.alloc(0);

@@ -46,6 +46,8 @@ export interface BadEventConstraints {
   maxMessageBytes?: number;
   /** The collector's rules (see eventProblems); defaults DEFAULT_EVENT_RULES. */
   rules?: EventRules;
+  /** Break this event (of this schema version) instead of a drawn one: its id, user and times stay where they can. */
+  event?: { version: SchemaVersion; event: Event };
 }
 
 const REQUIRED_FIELDS = [
@@ -77,7 +79,7 @@ const MISTYPES: Record<string, readonly unknown[]> = {
 
 export function badEvent(constraints: BadEventConstraints = {}): fc.Arbitrary<BadEvent> {
   const path = 'badEvent';
-  checkKeys(path, constraints, ['kinds', 'schemaIds', 'maxMessageBytes', 'rules']);
+  checkKeys(path, constraints, ['kinds', 'schemaIds', 'maxMessageBytes', 'rules', 'event']);
   const kinds = constraints.kinds ?? BAD_EVENT_KINDS;
   if (!Array.isArray(kinds) || kinds.length === 0 || kinds.some((k) => !BAD_EVENT_KINDS.includes(k))) {
     throw optionError(`${path}.kinds`, `a non-empty list of ${BAD_EVENT_KINDS.join(', ')}`, kinds);
@@ -91,9 +93,10 @@ export function badEvent(constraints: BadEventConstraints = {}): fc.Arbitrary<Ba
   const rules = { ...DEFAULT_EVENT_RULES, ...constraints.rules };
   const knownIds = new Set(Object.values(schemaIds));
 
-  const good = fc
-    .constantFrom(...SCHEMA_VERSIONS)
-    .chain((v) => event({ schemaVersion: v, users: 1000 }).map((e) => ({ v, e })));
+  const fixed = constraints.event;
+  const good = fixed
+    ? fc.constant({ v: fixed.version, e: fixed.event })
+    : fc.constantFrom(...SCHEMA_VERSIONS).chain((v) => event({ schemaVersion: v, users: 1000 }).map((e) => ({ v, e })));
   const json = (kind: BadEventKind, value: unknown, reason: string): BadEvent => ({
     kind,
     format: 'json',

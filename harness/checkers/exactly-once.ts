@@ -15,13 +15,16 @@
  *                 + ids that are not `${producer}-${seq}` at all (counted by the ObservationStore);
  * - `unknownSeen` = U & S1, `unknownNotSeen` = U & ~S1: both legal (Jepsen's :info), reported apart, never fail;
  * - `conflictingOutcomes` = A & F: the harness recorded both; the checker cannot judge those sends.
+ * Bad events (B, the offers that carried a bad event, `events.bad`) are expected absent: they leave `missing`
+ * (`& ~B`), and a sighting of one is `unexpected` with reason `bad-event-in-output` (`S1 & B`), taken out of
+ * `failed-but-seen` and `unknownSeen`; B costs one more bitset read per word, and nothing when no event was bad.
  *
  * Verdict: false if any lost, duplicated or unexpected event. `unknown` when events are unseen (missing, and the
  * pipeline has not committed past them when the drain gave up), when outcomes conflict, or when nothing was offered
  * (an empty run certifies nothing). Otherwise true.
  *
  * Cost: one pass over 32-bit words with popcounts; no allocation beyond the capped examples, so memory is the
- * history's own bits (~6 bits per event: 4 outcome + 2 sightings) and time is a few ns per 32 events.
+ * history's own bits (~6 bits per event: 4 outcome + 2 sightings; +1 for the bad bitset when bad events were offered) and time is a few ns per 32 events.
  */
 
 import type { History } from '../history/index.ts';
@@ -33,7 +36,7 @@ export interface ExactlyOnceOptions {
   readonly maxExamples?: number;
 }
 
-export type UnexpectedReason = 'never-offered' | 'failed-but-seen' | 'malformed-id';
+export type UnexpectedReason = 'never-offered' | 'failed-but-seen' | 'malformed-id' | 'bad-event-in-output';
 
 export interface ExactlyOnceCounts {
   offered: number;
@@ -53,6 +56,10 @@ export interface ExactlyOnceCounts {
   unexpectedNeverOffered: number;
   unexpectedFailedButSeen: number;
   unexpectedMalformedId: number;
+  /** Bad events (`events.bad`) seen in the output. */
+  unexpectedBadEvent: number;
+  /** Offers that carried a bad event (expected absent from the output). */
+  bad: number;
   unknownSeen: number;
   unknownNotSeen: number;
   conflictingOutcomes: number;
@@ -90,9 +97,10 @@ const FAILED_SEEN = 3;
 const UNKNOWN_SEEN = 4;
 const UNKNOWN_NOT_SEEN = 5;
 const CONFLICTING = 6;
-const KIND_COUNT = 7;
+const BAD_SEEN = 7;
+const KIND_COUNT = 8;
 // Not a mask: missing events (LOST mask) the drain could not settle.
-const UNSEEN = 7;
+const UNSEEN = 8;
 
 interface ProducerWords {
   readonly producer: number;
@@ -101,6 +109,7 @@ interface ProducerWords {
   readonly failed: Uint32Array;
   readonly once: Uint32Array;
   readonly twice: Uint32Array;
+  readonly bad: Uint32Array;
   /** Words to visit: max of offered and seen lengths. */
   readonly length: number;
 }
@@ -124,6 +133,7 @@ function producerWords(history: History): ProducerWords[] {
         failed: out?.failed.words() ?? EMPTY,
         once,
         twice: obs?.twice.words() ?? EMPTY,
+        bad: out?.bad.words() ?? EMPTY,
         length: Math.max(offered.length, once.length),
       };
     });
@@ -139,15 +149,17 @@ function masksAt(w: ProducerWords, i: number, m: Int32Array): number {
   const f = i < w.failed.length ? w.failed[i]! : 0;
   const s1 = i < w.once.length ? w.once[i]! : 0;
   const s2 = i < w.twice.length ? w.twice[i]! : 0;
+  const b = i < w.bad.length ? w.bad[i]! : 0;
   const u = o & ~a & ~f;
-  m[LOST] = a & ~f & ~s1; // missing: lost or unseen, see `settle`
+  m[LOST] = a & ~f & ~s1 & ~b; // missing: lost or unseen, see `settle`; a bad event is expected absent
   m[DUPLICATED] = s2;
   m[NEVER_OFFERED] = s1 & ~o;
-  m[FAILED_SEEN] = s1 & f & ~a;
-  m[UNKNOWN_SEEN] = u & s1;
+  m[FAILED_SEEN] = s1 & f & ~a & ~b;
+  m[UNKNOWN_SEEN] = u & s1 & ~b;
   m[UNKNOWN_NOT_SEEN] = u & ~s1;
   m[CONFLICTING] = a & f;
-  return a & ~f & s1 & ~s2;
+  m[BAD_SEEN] = s1 & b;
+  return a & ~f & s1 & ~s2 & ~b;
 }
 
 function* bitsOf(wordIndex: number, mask: number): Generator<number> {
@@ -220,6 +232,7 @@ export function checkExactlyOnce(history: History, options: ExactlyOnceOptions =
   const unexpected: { eventId: string; reason: UnexpectedReason }[] = [
     ...examples[NEVER_OFFERED]!.map((eventId) => ({ eventId, reason: 'never-offered' as const })),
     ...examples[FAILED_SEEN]!.map((eventId) => ({ eventId, reason: 'failed-but-seen' as const })),
+    ...examples[BAD_SEEN]!.map((eventId) => ({ eventId, reason: 'bad-event-in-output' as const })),
     ...history.observations.unexpectedIds
       .slice(0, max)
       .map((eventId) => ({ eventId, reason: 'malformed-id' as const })),
@@ -235,10 +248,12 @@ export function checkExactlyOnce(history: History, options: ExactlyOnceOptions =
     lost: c[LOST]!,
     unseen: c[UNSEEN]!,
     duplicated: c[DUPLICATED]!,
-    unexpected: c[NEVER_OFFERED]! + c[FAILED_SEEN]! + malformed,
+    unexpected: c[NEVER_OFFERED]! + c[FAILED_SEEN]! + c[BAD_SEEN]! + malformed,
     unexpectedNeverOffered: c[NEVER_OFFERED]!,
     unexpectedFailedButSeen: c[FAILED_SEEN]!,
     unexpectedMalformedId: malformed,
+    unexpectedBadEvent: c[BAD_SEEN]!,
+    bad: history.outcomes.badCount(),
     unknownSeen: c[UNKNOWN_SEEN]!,
     unknownNotSeen: c[UNKNOWN_NOT_SEEN]!,
     conflictingOutcomes: c[CONFLICTING]!,
@@ -387,6 +402,8 @@ function entryOf(history: History, kind: number, eventId: string): ExactlyOnceEn
       return { anomaly: 'unknown-seen', eventId };
     case UNKNOWN_NOT_SEEN:
       return { anomaly: 'unknown-not-seen', eventId };
+    case BAD_SEEN:
+      return { anomaly: 'unexpected', eventId, reason: 'bad-event-in-output' };
     default:
       return { anomaly: 'conflicting-outcome', eventId };
   }

@@ -95,6 +95,22 @@ export {
   type ObservedAttribution,
 } from './attribution.ts';
 export {
+  checkLineage,
+  emptyLineageCounts,
+  type LineageCountOf,
+  type LineageCounts,
+  type LineageEntry,
+  type LineageLists,
+  type LineageOptions,
+  type LineageResult,
+  type LineageUnexpectedReason,
+  lineage,
+  lineageEntries,
+  lineageFindings,
+  listLineageAnomalies,
+} from './lineage.ts';
+export { BAD, COMMITTED_PAST, LANDED, LineageTally, type LineageTallyOptions } from './lineage-tally.ts';
+export {
   checkModel,
   jsonEquals,
   MODEL_COMPARES,

@@ -87,7 +87,7 @@ export class History {
         // Our own driver wrote this id: a bad one is a harness bug, not a pipeline anomaly.
         if (ref === undefined || !this.observations.accepts(ref.seq)) throw invalid(r, `bad event id "${r.eventId}"`);
         if (!Number.isFinite(r.sentAt)) throw invalid(r, 'sentAt must be a finite number of ms');
-        this.outcomes.offer(ref.producer, ref.seq);
+        this.outcomes.offer(ref.producer, ref.seq, r.bad === true);
         this.latency.offered(r.time);
         return;
       }

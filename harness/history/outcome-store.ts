@@ -1,7 +1,9 @@
 /**
- * OutcomeStore: what the load driver offered and what it learned about each offer, at four bits per event.
+ * OutcomeStore: what the load driver offered and what it learned about each offer, at four bits per event (five
+ * with bad events).
  *
- * Model: per producer, four SeqBitsets over `seq`: `offered`, `acked`, `failed`, `unknown`. Every offer gets one
+ * Model: per producer, four SeqBitsets over `seq`: `offered`, `acked`, `failed`, `unknown`; and `bad` (the offers
+ * that carried a bad event, `events.bad`), empty and zero-length unless the load mixed bad events in. Every offer gets one
  * outcome; the store resolves the rare second one deterministically, so recording order and merge order never
  * change the result:
  * - a definite outcome (`acked` or `failed`) replaces `unknown` (a late ack of a timed-out send is knowledge);
@@ -21,6 +23,8 @@ export interface ProducerOutcomes {
   readonly acked: SeqBitset;
   readonly failed: SeqBitset;
   readonly unknown: SeqBitset;
+  /** Offers that carried a bad event. */
+  readonly bad: SeqBitset;
 }
 
 export interface OutcomeCounts {
@@ -39,14 +43,35 @@ export interface OutcomeStoreJson {
     readonly acked: SeqBitsetJson;
     readonly failed: SeqBitsetJson;
     readonly unknown: SeqBitsetJson;
+    /** Absent when the producer offered no bad event (histories written before bad events read as none). */
+    readonly bad?: SeqBitsetJson;
   }>;
 }
 
 export class OutcomeStore {
   readonly #byProducer = new Map<number, ProducerOutcomes>();
 
-  offer(producer: number, seq: number): void {
-    this.#producer(producer).offered.set(seq);
+  offer(producer: number, seq: number, bad = false): void {
+    const p = this.#producer(producer);
+    p.offered.set(seq);
+    if (bad) p.bad.set(seq);
+  }
+
+  /** True when the offer (producer, seq) carried a bad event. */
+  isBad(producer: number, seq: number): boolean {
+    return this.#byProducer.get(producer)?.bad.get(seq) ?? false;
+  }
+
+  /** The producer's bad-offer words (live; empty when none), for word-by-word checkers. */
+  badWords(producer: number): Uint32Array {
+    return this.#byProducer.get(producer)?.bad.words() ?? new Uint32Array(0);
+  }
+
+  /** Offers that carried a bad event, over every producer. */
+  badCount(): number {
+    let n = 0;
+    for (const p of this.#byProducer.values()) n += p.bad.count();
+    return n;
   }
 
   /** Records an outcome; returns true when it changed what is known (so callers record each ack latency once). */
@@ -98,6 +123,7 @@ export class OutcomeStore {
       mine.offered.merge(theirs.offered);
       mine.acked.merge(theirs.acked);
       mine.failed.merge(theirs.failed);
+      mine.bad.merge(theirs.bad);
       mine.unknown.merge(theirs.unknown).subtract(mine.acked).subtract(mine.failed);
     }
     return this;
@@ -107,7 +133,7 @@ export class OutcomeStore {
   get byteLength(): number {
     let n = 0;
     for (const p of this.#byProducer.values()) {
-      n += p.offered.byteLength + p.acked.byteLength + p.failed.byteLength + p.unknown.byteLength;
+      n += p.offered.byteLength + p.acked.byteLength + p.failed.byteLength + p.unknown.byteLength + p.bad.byteLength;
     }
     return n;
   }
@@ -122,6 +148,7 @@ export class OutcomeStore {
           acked: p.acked.toJSON(),
           failed: p.failed.toJSON(),
           unknown: p.unknown.toJSON(),
+          ...(p.bad.count() > 0 ? { bad: p.bad.toJSON() } : {}),
         };
       }),
     };
@@ -148,6 +175,7 @@ export class OutcomeStore {
         acked: SeqBitset.fromJSON(e?.acked, `${at}.acked`),
         failed: SeqBitset.fromJSON(e?.failed, `${at}.failed`),
         unknown: SeqBitset.fromJSON(e?.unknown, `${at}.unknown`),
+        bad: e?.bad === undefined ? new SeqBitset() : SeqBitset.fromJSON(e.bad, `${at}.bad`),
       });
     });
     return store;
@@ -156,7 +184,13 @@ export class OutcomeStore {
   #producer(producer: number): ProducerOutcomes {
     let p = this.#byProducer.get(producer);
     if (p === undefined) {
-      p = { offered: new SeqBitset(), acked: new SeqBitset(), failed: new SeqBitset(), unknown: new SeqBitset() };
+      p = {
+        offered: new SeqBitset(),
+        acked: new SeqBitset(),
+        failed: new SeqBitset(),
+        unknown: new SeqBitset(),
+        bad: new SeqBitset(),
+      };
       this.#byProducer.set(producer, p);
     }
     return p;

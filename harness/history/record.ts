@@ -34,6 +34,8 @@ export interface OfferedRecord {
   readonly userSeq: number;
   /** Intended send time of the open-model schedule (ms). */
   readonly sentAt: number;
+  /** A bad event (`events.bad`): the pipeline must refuse it (dead-letter it), never output it. */
+  readonly bad?: boolean;
 }
 
 export interface OutcomeRecord {

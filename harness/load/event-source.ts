@@ -9,7 +9,10 @@
  * - `UserSource` (HTTP): one stream for every lane, an event going to lane `userIndex % lanes`, so a user's events
  *   share one connection and arrive in user_seq order.
  */
+import { type BadEvents, badEventAt, isBadSlot } from '../../generators/bad-slots.ts';
 import type { BulkGenerator } from '../../generators/bulk.ts';
+import type { Event } from '../../generators/event.ts';
+import { decodeAvro, decodeConfluent, decodeJson } from '../../generators/schemas.ts';
 import { partitionForKey } from './murmur2.ts';
 import type { OutMessage } from './transport.ts';
 
@@ -28,6 +31,9 @@ export abstract class EventSource<M> {
   exhausted = false;
   /** The generator's producer id: event ids are `${producerId}-${seq}`. */
   readonly producerId: number;
+  /** `events.bad`: the ids of kept events that carry a bad record, until offered (the engine marks their offers). */
+  readonly badIds = new Set<string>();
+  readonly bad: BadEvents | undefined;
 
   constructor(
     readonly gen: BulkGenerator,
@@ -37,6 +43,22 @@ export abstract class EventSource<M> {
     readonly fixedLane: number,
   ) {
     this.producerId = gen.producerId;
+    this.bad = gen.bad !== undefined && gen.bad.threshold > 0 ? gen.bad : undefined;
+  }
+
+  /**
+   * The value to send for slot `seq` (its good value, a view): the bad record's bytes when the slot is bad (then
+   * remembered in `badIds`). Called only when `bad` is set: the fast path never hashes.
+   */
+  protected valueOf(seq: number, good: Buffer): Buffer {
+    const gen = this.gen;
+    if (!isBadSlot(this.bad!, gen.seed, this.producerId, seq)) return good;
+    const version = gen.model.schemaVersion;
+    const event = (
+      gen.format === 'json' ? decodeJson(good, version) : decodeAvro(decodeConfluent(good).body, version)
+    ) as Event;
+    this.badIds.add(`${this.producerId}-${seq}`);
+    return badEventAt(this.bad!, gen.seed, this.producerId, seq, { event, version, schemaId: gen.schemaId }).bytes;
   }
 
   /** Generates the next chunk of this source's events. False when the schedule is exhausted. */
@@ -145,7 +167,9 @@ export class PartitionSource extends EventSource<OutMessage> {
       const partition = partitionForKey(bytes, parts, k0, k1);
       if (lanes > 1 && partition % lanes !== lane) continue;
       if (slice !== undefined && partition % slice.count !== slice.index) continue;
-      this.msgs.push({ topic, key: bytes.subarray(k0, k1), value: bytes.subarray(k1, bounds[2 * i + 2]!), partition });
+      const good = bytes.subarray(k1, bounds[2 * i + 2]!);
+      const value = this.bad === undefined ? good : this.valueOf(firstIndex + i, good);
+      this.msgs.push({ topic, key: bytes.subarray(k0, k1), value, partition });
       this.sentAt.push(sentAt[i]!);
       this.seq.push(firstIndex + i);
       this.userId.push(bytes.toString('latin1', k0, k1));
@@ -175,7 +199,8 @@ export class UserSource extends EventSource<Buffer> {
   ): void {
     const lanes = this.lanes;
     for (let i = 0; i < n; i++) {
-      this.msgs.push(bytes.subarray(bounds[2 * i + 1]!, bounds[2 * i + 2]!));
+      const good = bytes.subarray(bounds[2 * i + 1]!, bounds[2 * i + 2]!);
+      this.msgs.push(this.bad === undefined ? good : this.valueOf(firstIndex + i, good));
       this.sentAt.push(sentAt[i]!);
       this.seq.push(firstIndex + i);
       this.userId.push(bytes.toString('latin1', bounds[2 * i]!, bounds[2 * i + 1]!));

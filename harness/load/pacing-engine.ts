@@ -209,14 +209,8 @@ export class PacingEngine<M, S extends Closing> {
     const msg = src.msgs[i]!;
     const sentAt = src.sentAt[i]!;
     const eventId = `${src.producerId}-${src.seq[i]!}`;
-    this.#history.record({
-      kind: 'offered',
-      time: now,
-      eventId,
-      userId: src.userId[i]!,
-      userSeq: src.userSeq[i]!,
-      sentAt,
-    });
+    const bad = src.bad !== undefined && src.badIds.delete(eventId);
+    this.#history.record(offered(now, eventId, src.userId[i]!, src.userSeq[i]!, sentAt, bad));
     lane.qMsgs.push(msg);
     lane.qIds.push(eventId);
     lane.qSentAt.push(sentAt);
@@ -231,14 +225,9 @@ export class PacingEngine<M, S extends Closing> {
     let bytes = 0;
     for (let k = 0; k < msgs.length; k++) {
       const msg = msgs[k]!;
-      this.#history.record({
-        kind: 'offered',
-        time: now,
-        eventId: ids[k]!,
-        userId: lane.gUserIds[k]!,
-        userSeq: lane.gUserSeq[k]!,
-        sentAt,
-      });
+      let bad = false;
+      for (const src of this.#sources) if (src.bad !== undefined && src.badIds.delete(ids[k]!)) bad = true;
+      this.#history.record(offered(now, ids[k]!, lane.gUserIds[k]!, lane.gUserSeq[k]!, sentAt, bad));
       lane.qMsgs.push(msg);
       lane.qIds.push(ids[k]!);
       lane.qSentAt.push(sentAt);
@@ -435,4 +424,11 @@ export class PacingEngine<M, S extends Closing> {
       drainComplete: this.#drainComplete,
     });
   }
+}
+
+/** An `offered` record; `bad` only when set (the common record keeps its shape). */
+function offered(time: number, eventId: string, userId: string, userSeq: number, sentAt: number, bad: boolean) {
+  return bad
+    ? { kind: 'offered' as const, time, eventId, userId, userSeq, sentAt, bad: true }
+    : { kind: 'offered' as const, time, eventId, userId, userSeq, sentAt };
 }

@@ -3,6 +3,7 @@
  * HTTP to the collector, split over worker processes, or from this process.
  */
 import { join } from 'node:path';
+import type { BadEvents } from '../../generators/bad-slots.ts';
 import { EVENT_SCHEMAS } from '../../generators/schemas.ts';
 import type { History } from '../history/index.ts';
 import { startHttpLoad } from '../load/http.ts';
@@ -38,12 +39,15 @@ export function startScenarioLoad(
   },
 ) {
   const stages = sc.load.stages.map((s) => ({ duration: s.durationMs, rate: s.from, endRate: s.to }));
+  // `events.bad` (resolved by the scenario's validation: resolveBadEvents): the same slots in every process.
+  const bad = (sc.events as { bad?: BadEvents | undefined }).bad;
   const generator = {
     seed: x.seed,
     users: sc.events.users,
     format: sc.events.format,
     schemaId: x.schemaId,
     schemaVersion: sc.events.schemaVersion,
+    ...(bad === undefined ? {} : { bad }),
   };
   const workers = x.workers ?? sc.load.workers;
   const http = sc.load.http;
@@ -52,7 +56,12 @@ export function startScenarioLoad(
       url: http.target ?? `${x.sutUrl}/v1/events`,
       history: x.history,
       stages,
-      generator: { seed: x.seed, users: sc.events.users, schemaVersion: sc.events.schemaVersion },
+      generator: {
+        seed: x.seed,
+        users: sc.events.users,
+        schemaVersion: sc.events.schemaVersion,
+        ...(bad === undefined ? {} : { bad }),
+      },
       batch: http.batch,
       connections: http.connections,
       ...(http.token === undefined ? {} : { token: http.token }),

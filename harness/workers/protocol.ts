@@ -16,8 +16,10 @@
  * - `done` (worker): the result is complete: chunk count, byte count and sha256 of the gzip bytes, or `error`.
  * See docs/workers.md.
  */
+
 import { createHash } from 'node:crypto';
 import { gunzipSync, gzipSync } from 'node:zlib';
+import { type BadEvents, resolveBadEvents } from '../../generators/bad-slots.ts';
 import type { LoadStageSpec } from '../load/options.ts';
 import { StreamproofError } from '../util/errors.ts';
 
@@ -53,6 +55,8 @@ export interface PlanGenerator {
   format: 'json' | 'avro';
   schemaId: number;
   schemaVersion: 1 | 2 | 3;
+  /** `events.bad`, resolved (every worker mixes in the same bad slots). */
+  bad?: BadEvents;
 }
 
 export interface PlanRecord {
@@ -200,6 +204,7 @@ export function decodeControl(runId: string, value: Buffer | string): ControlRec
           format: g.format,
           schemaId: g.schemaId,
           schemaVersion: g.schemaVersion as 1 | 2 | 3,
+          ...(g.bad === undefined ? {} : { bad: resolveBadEvents(g.bad, 'plan.generator.bad') }),
         },
       };
     }

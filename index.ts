@@ -23,14 +23,17 @@ export {
 export type { Certification, CertifyOutcome, Tolerances } from './harness/certify/index.ts';
 // Checkers.
 export {
+  type AccountingResult,
   ANOMALIES,
   type AnomalyName,
-  attribution,
+  accounting,
   type Checker,
   type CheckerResult,
   type ComposedResult,
+  checkAccounting,
   checkExactlyOnce,
   checkLatency,
+  checkLineage,
   checkModel,
   checkOrder,
   checkSchema,
@@ -41,7 +44,9 @@ export {
   exactlyOnce,
   exitCodeOf,
   type LatencyResult,
+  type LineageResult,
   latency,
+  lineage,
   listExactlyOnceAnomalies,
   type ModelResult,
   model,

@@ -87,13 +87,13 @@ export function standardCheckers(
   return [exactlyOnce(ex), order(ex), schema(ex), latency(options.latency), slo(options.slos ?? {})];
 }
 export {
-  type AttributionOptions as AttributionCheckOptions,
-  type AttributionResult,
-  attribution,
-  checkAttribution,
-  type ExpectedAttribution,
-  type ObservedAttribution,
-} from './attribution.ts';
+  type AccountingCounts,
+  type AccountingOptions,
+  type AccountingResult,
+  accounting,
+  checkAccounting,
+  type DlqLedger,
+} from './accounting.ts';
 export {
   checkLineage,
   emptyLineageCounts,

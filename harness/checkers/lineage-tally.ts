@@ -80,33 +80,63 @@ export class LineageTally {
     this.maxSeq = options.maxSeq ?? 2 ** 27 - 1;
   }
 
-  /** Makes seqs [0, size) of `producer` addressable (the offered range), so outputs naming them are counted there. */
+  /**
+   * Makes seqs [0, size) of `producer` addressable (the offered range), so outputs naming them are counted there.
+   * Outputs already counted apart (an output seen before its range was reserved) move into the arrays.
+   */
   reserve(producer: number, size: number): void {
     if (size <= 0) return;
     const n = Math.min(size, this.maxSeq + 1);
     let p = this.#producers.get(producer);
     if (p === undefined) {
-      p = { flags: new Uint8Array(n), expected: new ByteCounts(n), seen: new ByteCounts(n), size: n };
+      p = { flags: new Uint8Array(n), expected: new ByteCounts(n), seen: new ByteCounts(n), size: 0 };
       this.#producers.set(producer, p);
+    } else if (n <= p.size) {
+      return;
+    } else {
+      const cap = Math.max(n, Math.min(this.maxSeq + 1, p.flags.length * 2));
+      if (cap > p.flags.length) {
+        const flags = new Uint8Array(cap);
+        flags.set(p.flags);
+        p.flags = flags;
+        p.expected.grow(cap);
+        p.seen.grow(cap);
+      }
+    }
+    const from = p.size;
+    p.size = n;
+    if (this.#odd.size > 0) this.#adopt(producer, p, from, n);
+  }
+
+  /** Moves the odd counts of ids `${producer}-${seq}`, seq in [from, to), into the producer's arrays. */
+  #adopt(producer: number, p: ProducerTally, from: number, to: number): void {
+    if (to - from <= this.#odd.size) {
+      for (let seq = from; seq < to; seq++) {
+        const id = formatEventId(producer, seq);
+        const n = this.#odd.get(id);
+        if (n === undefined) continue;
+        p.seen.set(seq, n);
+        this.#odd.delete(id);
+      }
       return;
     }
-    if (n <= p.size) return;
-    const cap = Math.max(n, Math.min(this.maxSeq + 1, p.flags.length * 2));
-    if (cap > p.flags.length) {
-      const flags = new Uint8Array(cap);
-      flags.set(p.flags);
-      p.flags = flags;
-      p.expected.grow(cap);
-      p.seen.grow(cap);
+    for (const [id, n] of this.#odd) {
+      const ref = parseEventId(id);
+      if (ref === undefined || ref.producer !== producer || ref.seq < from || ref.seq >= to) continue;
+      p.seen.set(ref.seq, n);
+      this.#odd.delete(id);
     }
-    p.size = n;
   }
 
   /**
    * An event in the input topic, with the outputs it must produce (0: filtered) and its flags (BAD,
    * COMMITTED_PAST). Returns false when its id cannot be kept (seq above maxSeq): the caller counts it unusable.
+   * Throws a RangeError when `expected` is not a count (a negative or fractional one would corrupt the arrays).
    */
   land(eventId: string, expected: number, flags = 0): boolean {
+    if (!Number.isInteger(expected) || expected < 0) {
+      throw new RangeError(`LineageTally.land: expected must be a non-negative integer, got ${expected}`);
+    }
     const ref = parseEventId(eventId);
     if (ref === undefined || ref.seq > this.maxSeq) return false;
     this.reserve(ref.producer, ref.seq + 1);

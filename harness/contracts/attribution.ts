@@ -7,7 +7,7 @@
  * This is the only harness module that imports the reference model.
  */
 import type { Event } from '../../generators/event.ts';
-import { type AttributionInput, attribute } from '../../reference-pipeline/model/index.ts';
+import { type AttributionInput, type AttributionRecord, attribute } from '../../reference-pipeline/model/index.ts';
 import type { ContractRun, OutputRecord } from './contract.ts';
 import { createModelContractFrom } from './model.ts';
 import type { PipelineModel } from './model-api.ts';
@@ -62,4 +62,9 @@ export function createAttributionContract(): ContractRun {
     keyAffinity: true,
     sourceOf: (expected, eventById): Event | undefined => eventById(expected.value.conversion_id),
   });
+}
+
+/** The attribution records the reference model makes of these events (what the reference lake must hold). */
+export function expectedAttributionRecords(events: readonly Event[]): AttributionRecord[] {
+  return attribute(events as readonly AttributionInput[]).records;
 }

@@ -18,7 +18,10 @@ export type {
   Sighting,
 } from './contract.ts';
 export { copyDecoder, createCopyContract } from './copy.ts';
+export { createDlqCollector, type DlqCollector, type DlqSpec, referenceDlq, validateDlq } from './dlq.ts';
 export { decodeInputEvent, inputReader } from './input.ts';
+export { createLineageContract, lineageContract } from './lineage.ts';
+export { type LineageSpec, validateLineage } from './lineage-spec.ts';
 export { createModelContract, createModelContractFrom, defaultDecode, type ModelContractOptions } from './model.ts';
 export { defineModel, type PipelineModel } from './model-api.ts';
 export { checkModelObject, loadModel, type ModelContractSpec, validateModelContract } from './model-load.ts';

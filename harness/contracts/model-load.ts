@@ -2,11 +2,9 @@
  * `contract: { "model": "./my-model.ts" }`: validating the scenario field and loading the module it names. Every
  * problem is bad input (exit 64), found when the contract is created, before the stack starts.
  */
-import { existsSync, statSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { MODEL_COMPARES } from '../checkers/model.ts';
 import { StreamproofError } from '../util/errors.ts';
+import { importDefault } from '../util/import-module.ts';
 import type { PipelineModel } from './model-api.ts';
 
 export interface ModelContractSpec {
@@ -31,14 +29,6 @@ export function validateModelContract(raw: unknown, path = 'sut.contract'): Mode
     throw bad('INVALID_SCENARIO', `${path}.model`, `expected the path of a model module, got ${JSON.stringify(m)}`);
   }
   return { model: m };
-}
-
-/** A `.ts`/`.mts` module goes through tsx's loader, as scenario modules do (plain Node will not strip under node_modules). */
-async function importModule(abs: string): Promise<Record<string, unknown>> {
-  const url = pathToFileURL(abs).href;
-  if (!/\.m?ts$/.test(abs)) return import(url);
-  const { tsImport } = await import('tsx/esm/api');
-  return tsImport(url, import.meta.url);
 }
 
 const FUNCTIONS = ['decode', 'init', 'step', 'final', 'equals'] as const;
@@ -76,19 +66,12 @@ export async function loadModel(
   path = 'sut.contract',
 ): Promise<PipelineModel> {
   const at = `${path}.model`;
-  const abs = isAbsolute(spec.model) ? spec.model : resolve(baseDir, spec.model);
-  if (!existsSync(abs) || !statSync(abs).isFile()) throw bad('MODEL_INVALID', at, `${abs}: no such file`);
-  let mod: Record<string, unknown>;
-  try {
-    mod = await importModule(abs);
-  } catch (err) {
-    throw bad('MODEL_INVALID', at, `${abs}: import failed: ${(err as Error)?.message ?? String(err)}`, err);
-  }
-  let m = mod.default;
-  // A .ts file outside a `"type": "module"` package loads as CommonJS: its default export is one level down.
-  if (m !== null && typeof m === 'object' && (m as { __esModule?: unknown }).__esModule === true) {
-    m = (m as { default?: unknown }).default;
-  }
-  if (m === undefined) throw bad('MODEL_INVALID', at, `${abs}: no default export (export default defineModel({...}))`);
-  return checkModelObject(m, at, abs);
+  const { value, abs } = await importDefault(
+    spec.model,
+    baseDir,
+    'MODEL_INVALID',
+    at,
+    'export default defineModel({...})',
+  );
+  return checkModelObject(value, at, abs);
 }

@@ -11,6 +11,18 @@ export interface RawRecord {
   value: Buffer;
   partition: number;
   offset: bigint;
+  /** Header name -> first value (values that are not bytes skipped). */
+  headers: Map<string, Buffer>;
+}
+
+function headersOf(h: unknown): Map<string, Buffer> {
+  const out = new Map<string, Buffer>();
+  if (!(h instanceof Map)) return out;
+  for (const [k, v] of h) {
+    const name = Buffer.isBuffer(k) ? k.toString('utf8') : String(k);
+    if (Buffer.isBuffer(v) && !out.has(name)) out.set(name, v);
+  }
+  return out;
 }
 
 export async function readTopic(
@@ -46,6 +58,7 @@ export async function readTopic(
           value: m.value as Buffer,
           partition: m.partition,
           offset: m.offset,
+          headers: headersOf(m.headers),
         });
         if (m.offset + 1n >= (ends[m.partition] ?? 0n)) remaining.delete(m.partition);
         if (remaining.size === 0) resolve();

@@ -3,10 +3,13 @@
  * verdict, exitCode, seed, replay, checkers (per-checker valid), counts, latency, faults (with their real times).
  */
 import type {
+  AccountingCounts,
+  AccountingResult,
   ComposedResult,
   ExactlyOnceResult,
   LatencyResult,
   LatencySummary,
+  LineageResult,
   ModelResult,
   OrderResult,
   SchemaResult,
@@ -16,6 +19,7 @@ import { exitStatusOf } from '../util/errors.ts';
 import type { DrainReport } from './drain.ts';
 import type { LagResult } from './lag.ts';
 import type { Scenario } from './scenario.ts';
+import type { LakeSummary } from './side-outputs.ts';
 
 export const RESULT_FORMAT = 'streamproof.result/1';
 
@@ -58,6 +62,15 @@ export interface RunResult {
     unknownSeen: number;
     unknownNotSeen: number;
   };
+  /** Bad events and the dead-letter queue (`events.bad`, `sut.dlq`); absent when the run had neither. */
+  dlq?: {
+    readonly topic: string;
+    readonly counts: AccountingCounts;
+    /** Dead letters by reason (`(none)` for those without one). */
+    readonly byReason: Readonly<Record<string, number>>;
+  };
+  /** The lake output read after the drain (`output.lake`, or the reference pipeline's); absent without one. */
+  lake?: LakeSummary;
   checkers: Record<string, { valid: boolean | 'unknown'; anomalyTypes: readonly string[]; reason?: string }>;
   anomalies: {
     /** Event ids (copy), or `{ key, expected }` (model and attribution contracts). */
@@ -109,11 +122,16 @@ export function buildResult(x: {
   /** Output records the observer read (duplicates and undecodable ones included). */
   observedRecords: number;
   lag?: LagResult | null;
+  lake?: LakeSummary | undefined;
 }): RunResult {
   const c = x.composed;
   const eo = c?.results['exactly-once'] as ExactlyOnceResult | undefined;
   // The model contract's checker (`model`, or `attribution` for the reference model): counts and examples per key.
   const attr = (c?.results.model ?? c?.results.attribution) as ModelResult | undefined;
+  const lin = c?.results.lineage as LineageResult | undefined;
+  const acc = c?.results.accounting as AccountingResult | undefined;
+  // Whichever contract judged the output topic: exactly-once (copy), lineage, or a model.
+  const main = eo ?? lin;
   const ord = c?.results.order as OrderResult | undefined;
   const sch = c?.results.schema as SchemaResult | undefined;
   const lat = c?.results.latency as LatencyResult | undefined;
@@ -143,22 +161,32 @@ export function buildResult(x: {
       failed: outcomes.failed,
       unknown: outcomes.unknown + outcomes.unresolved,
       observed: x.observedRecords,
-      lost: eo?.counts.lost ?? attr?.counts.lost ?? 0,
-      unseen: eo?.counts.unseen ?? 0,
-      duplicated: eo?.counts.duplicated ?? attr?.counts.duplicated ?? 0,
-      unexpected: eo?.counts.unexpected ?? attr?.counts.unexpected ?? 0,
+      lost: main?.counts.lost ?? attr?.counts.lost ?? 0,
+      unseen: main?.counts.unseen ?? 0,
+      duplicated: main?.counts.duplicated ?? attr?.counts.duplicated ?? 0,
+      unexpected: main?.counts.unexpected ?? attr?.counts.unexpected ?? 0,
       ...(attr ? { mismatch: attr.counts.mismatch ?? 0 } : {}),
       reordered: ord?.counts.reordered ?? 0,
       undecodable: (sch as { counts?: { undecodable?: number } } | undefined)?.counts?.undecodable ?? 0,
       unknownSeen: eo?.counts.unknownSeen ?? 0,
       unknownNotSeen: eo?.counts.unknownNotSeen ?? 0,
     },
+    ...(acc
+      ? {
+          dlq: {
+            topic: x.scenario.sut.dlq?.topic ?? `${x.scenario.topics.input}.dlq`,
+            counts: acc.counts,
+            byReason: acc.byReason,
+          },
+        }
+      : {}),
+    ...(x.lake ? { lake: x.lake } : {}),
     checkers,
     anomalies: {
-      lost: eo?.lost ?? attr?.lost ?? [],
-      unseen: eo?.unseen ?? [],
-      duplicated: eo?.duplicated ?? attr?.duplicated ?? [],
-      unexpected: eo?.unexpected ?? attr?.unexpected ?? [],
+      lost: main?.lost ?? attr?.lost ?? [],
+      unseen: eo?.unseen ?? lin?.unseen.map((u) => u.eventId) ?? [],
+      duplicated: main?.duplicated ?? attr?.duplicated ?? [],
+      unexpected: main?.unexpected ?? attr?.unexpected ?? [],
       ...(attr ? { mismatch: attr.mismatch ?? [] } : {}),
       reordered: [
         ...(ord?.reordered ?? []),

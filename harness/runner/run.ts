@@ -32,6 +32,7 @@ import { buildResult, type RunError, type RunResult } from './result.ts';
 import { assertStackAlive, drainNote, inPhase, replayCommand, runError } from './run-support.ts';
 import type { Scenario } from './scenario.ts';
 import { describeStages, registerSchemas, startScenarioLoad } from './scenario-load.ts';
+import { dlqOf, judgeLake, type LakeSummary, lakeDirOf, lakeOf, readDlq } from './side-outputs.ts';
 import { type StartedSut, startSut } from './sut.ts';
 
 /** The phases of a run, in order (with `sut.start: "after-load"` the load comes before the SUT). */
@@ -103,6 +104,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   let lagSampler: LagSampler | undefined;
   let lagSamples: LagSamples | undefined;
   let faultCtx: FaultContext | undefined;
+  let lakeSummary: LakeSummary | undefined;
   const abort = new AbortController();
 
   // The contract is built first: a module it names that does not load is bad input (exit 64) before anything starts.
@@ -126,6 +128,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const body = async () => {
     await enter('stack');
     const theContract = await createContract(sc, setup);
+    const lakeSpec = lakeOf(sc);
+    // The lake is judged by a second instance of the same contract (its own sightings, its own verdict).
+    const lakeContract = lakeSpec ? await createContract(sc, setup) : undefined;
     if (!stack) {
       progress({ phase: 'run', message: `starting a ${sc.stack.brokers}-broker stack` });
       stack = await startStack({
@@ -143,7 +148,8 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     const topicSuffix = ownStack ? '' : `.${runId}`;
     const input = `${sc.topics.input}${topicSuffix}`;
     const output = `${sc.topics.output}${topicSuffix}`;
-    for (const t of [input, output]) {
+    const dlq = dlqOf(sc, input, topicSuffix);
+    for (const t of [input, output, ...(dlq ? [dlq.topic] : [])]) {
       await ensureTopic(stack.bootstrap, t, { partitions: sc.stack.partitions, replicas: sc.stack.replicationFactor });
     }
     const { schemaId, versionOf } = await registerSchemas(sc, theStack, input);
@@ -156,7 +162,8 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       groupId: `sut-${runId}`,
       transactionalId: `sut-${runId}`,
       registryUrl: stack.registryUrl,
-      lakeDir: join(outDir, 'lake'),
+      lakeDir: lakeDirOf(outDir),
+      ...(dlq ? { dlqTopic: dlq.topic } : {}),
     };
 
     const startTheSut = async () => {
@@ -283,13 +290,13 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       progress,
     });
     progress({ phase: 'run', message: `judging the output under the ${theContract.name} contract` });
-    await theContract.finish({
-      history,
+    const finishCtx = {
       input: inputReader({ bootstrap: theStack.bootstrap, topic: input, ...setup }),
       drainComplete: drained.complete,
       committed: drained.committed ?? {},
       outDir,
-    });
+    };
+    await theContract.finish({ ...finishCtx, history });
     history.record({
       kind: 'drain',
       time: Date.now(),
@@ -305,6 +312,21 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       ),
     );
 
+    const dlqRead = dlq ? await readDlq(theStack.bootstrap, dlq) : undefined;
+    const lake =
+      lakeSpec && lakeContract
+        ? await judgeLake({
+            sc,
+            spec: lakeSpec,
+            lakeDir: sutEnv.lakeDir,
+            history,
+            contract: lakeContract,
+            finish: finishCtx,
+            progress,
+          })
+        : undefined;
+    lakeSummary = lake?.summary;
+
     await enter('checkers');
     // The contract's own checkers (copy: exactly-once over the bitsets; lineage, model, attribution: against what
     // really landed in the input), then order, schema, latency and SLOs over the sightings it recorded.
@@ -314,11 +336,17 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       schema(),
       latency(),
       slo(sc.slo),
+      ...(dlqRead ? [dlqRead.checker()] : []),
+      ...(lake?.checkers ?? []),
     ]);
     writeFileSync(
       join(outDir, 'anomalies.json'),
       `${JSON.stringify(theContract.anomalies(history, composed), null, 1)}\n`,
     );
+    if (lake) {
+      const all = lake.contract.anomalies(lake.history, composed);
+      writeFileSync(join(outDir, 'anomalies-lake.json'), `${JSON.stringify(all, null, 1)}\n`);
+    }
   };
 
   const healFaults = async () => {
@@ -372,6 +400,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         notes,
         observedRecords: observer?.count ?? 0,
         lag: lagResult(lagSamples, history.latency.series(), notes),
+        lake: lakeSummary,
       });
     let result = make();
     try {

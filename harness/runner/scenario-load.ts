@@ -3,7 +3,6 @@
  * HTTP to the collector, split over worker processes, or from this process.
  */
 import { join } from 'node:path';
-import type { BadEvents } from '../../generators/bad-slots.ts';
 import { EVENT_SCHEMAS } from '../../generators/schemas.ts';
 import type { History } from '../history/index.ts';
 import { startHttpLoad } from '../load/http.ts';
@@ -39,8 +38,8 @@ export function startScenarioLoad(
   },
 ) {
   const stages = sc.load.stages.map((s) => ({ duration: s.durationMs, rate: s.from, endRate: s.to }));
-  // `events.bad` (resolved by the scenario's validation: resolveBadEvents): the same slots in every process.
-  const bad = (sc.events as { bad?: BadEvents | undefined }).bad;
+  // `events.bad` (resolved by the scenario's validation): the same slots in every process.
+  const bad = sc.events.bad;
   const generator = {
     seed: x.seed,
     users: sc.events.users,

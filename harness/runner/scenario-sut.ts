@@ -2,6 +2,8 @@
  * The `sut` block of a scenario: the command, its contract (how its outputs relate to its inputs), instances, env,
  * readiness and when it starts. Errors name the path; exit 64.
  */
+import { type DlqSpec, validateDlq } from '../contracts/dlq.ts';
+import { type LineageSpec, validateLineage } from '../contracts/lineage-spec.ts';
 import { parseDuration } from '../util/duration.ts';
 import { StreamproofError } from '../util/errors.ts';
 import type { ReadyStrategy } from './ready.ts';
@@ -16,6 +18,10 @@ export interface SutSpec {
   contract: ContractName;
   /** For `{ "model": path }`: the module path as written (resolved against the scenario file's directory). */
   model: string | undefined;
+  /** For `lineage`: where outputs name their source, and how many each input must produce. */
+  lineage: LineageSpec | undefined;
+  /** Where the pipeline dead-letters what it refuses (judged by the accounting checker). */
+  dlq: DlqSpec | undefined;
   instances: number;
   env: Record<string, string>;
   cwd: string | undefined;
@@ -35,15 +41,33 @@ function validateContract(v: unknown, path: string): { contract: ContractName; m
 }
 
 export function validateSut(raw: unknown, path: string): SutSpec {
-  const s = obj(raw, path, ['command', 'contract', 'instances', 'env', 'cwd', 'ready', 'readyTimeout', 'start']);
+  const s = obj(raw, path, [
+    'command',
+    'contract',
+    'lineage',
+    'dlq',
+    'instances',
+    'env',
+    'cwd',
+    'ready',
+    'readyTimeout',
+    'start',
+  ]);
   const env: Record<string, string> = {};
   if (s.env !== undefined) {
     const e = obj(s.env, `${path}.env`, Object.keys(s.env as object));
     for (const [k, v] of Object.entries(e)) env[k] = str(v, `${path}.env.${k}`);
   }
+  const contract = validateContract(s.contract, `${path}.contract`);
+  if (contract.contract === 'lineage' && s.lineage === undefined)
+    fail(`${path}.lineage`, 'a lineage block when contract is "lineage" ({ "id": "field:event_id" })', undefined);
+  if (contract.contract !== 'lineage' && s.lineage !== undefined)
+    fail(`${path}.lineage`, 'nothing unless contract is "lineage"', s.lineage);
   return {
     command: str(s.command, `${path}.command`),
-    ...validateContract(s.contract, `${path}.contract`),
+    ...contract,
+    lineage: s.lineage === undefined ? undefined : validateLineage(s.lineage, `${path}.lineage`),
+    dlq: s.dlq === undefined ? undefined : validateDlq(s.dlq, `${path}.dlq`),
     instances: int(s.instances, `${path}.instances`, { min: 1, max: 16, def: 1 }),
     env,
     cwd: s.cwd === undefined ? undefined : str(s.cwd, `${path}.cwd`),

@@ -6,7 +6,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { type BadEvents, type BadEventsOptions, resolveBadEvents } from '../../generators/bad-slots.ts';
 import { parseThresholds, type SloSpec } from '../checkers/threshold.ts';
+import type { DlqSpec } from '../contracts/dlq.ts';
+import { type LakeOutputSpec, validateLakeOutput } from '../contracts/lake-spec.ts';
+import type { LineageSpec } from '../contracts/lineage-spec.ts';
 import { type FaultSpec, validateFault } from '../faults/index.ts';
 import { parseDuration } from '../util/duration.ts';
 import { StreamproofError } from '../util/errors.ts';
@@ -29,6 +33,10 @@ export interface ScenarioInput {
     command: string;
     /** "copy", "lineage", "attribution", or { "model": "./my-model.ts" } (docs/your-pipeline.md). */
     contract: 'copy' | 'lineage' | 'attribution' | { model: string };
+    /** With `lineage`: `{ "id": "field:event_id", "expect"?: { "where": {...} } | "./expected.ts" }`. */
+    lineage?: { id: string; expect?: { where: Record<string, (string | number | boolean | null)[]> } | string };
+    /** Where the pipeline dead-letters: `{ "topic": "events.dlq", "reason": "header:<name>" }`. */
+    dlq?: { topic: string; reason: string };
     instances?: number;
     env?: Record<string, string>;
     cwd?: string;
@@ -47,7 +55,16 @@ export interface ScenarioInput {
   };
   stack?: { brokers?: 1 | 3; partitions?: number; replicationFactor?: number; registry?: boolean };
   topics?: { input?: string; output?: string };
-  events?: { format?: 'json' | 'avro'; users?: number; seed?: number; schemaVersion?: 1 | 2 | 3 };
+  events?: {
+    format?: 'json' | 'avro';
+    users?: number;
+    seed?: number;
+    schemaVersion?: 1 | 2 | 3;
+    /** A seeded fraction of the load's events replaced by bad ones (the `badEvent` arbitrary's kinds). */
+    bad?: BadEventsOptions;
+  };
+  /** Where else the output lands: a lake the harness reads after the drain (docs/lake.md). */
+  output?: { lake?: Partial<LakeOutputSpec> & { path: string } };
   load: {
     rate?: number;
     duration?: Duration;
@@ -89,6 +106,8 @@ export interface Scenario {
     contract: ContractName;
     /** For `contract: { "model": path }`: the module path as written. */
     model: string | undefined;
+    lineage: LineageSpec | undefined;
+    dlq: DlqSpec | undefined;
     instances: number;
     env: Record<string, string>;
     cwd: string | undefined;
@@ -98,7 +117,14 @@ export interface Scenario {
   };
   stack: { brokers: 1 | 3; partitions: number; replicationFactor: number; registry: boolean };
   topics: { input: string; output: string };
-  events: { format: 'json' | 'avro'; users: number; seed: number; schemaVersion: 1 | 2 | 3 };
+  events: {
+    format: 'json' | 'avro';
+    users: number;
+    seed: number;
+    schemaVersion: 1 | 2 | 3;
+    bad: BadEvents | undefined;
+  };
+  output: { lake: LakeOutputSpec | undefined };
   load: {
     stages: Stage[];
     durationMs: number;
@@ -145,6 +171,7 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     'faults',
     'slo',
     'drain',
+    'output',
     '$schema',
   ]);
   const name = str(o.name, `${path}.name`, { pattern: /^[a-zA-Z0-9._-]+$/ });
@@ -177,7 +204,7 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
   if (topics.input === topics.output)
     fail(`${path}.topics.output`, 'a topic other than the input topic', topics.output);
 
-  const ev = obj(o.events ?? {}, `${path}.events`, ['format', 'users', 'seed', 'schemaVersion']);
+  const ev = obj(o.events ?? {}, `${path}.events`, ['format', 'users', 'seed', 'schemaVersion', 'bad']);
   const events = {
     format: (ev.format === undefined ? 'json' : str(ev.format, `${path}.events.format`, { oneOf: ['json', 'avro'] })) as
       | 'json'
@@ -185,6 +212,7 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     users: int(ev.users, `${path}.events.users`, { min: 1, max: 10_000_000, def: 1000 }),
     seed: int(ev.seed, `${path}.events.seed`, { min: 0, max: Number.MAX_SAFE_INTEGER, def: 1 }),
     schemaVersion: int(ev.schemaVersion, `${path}.events.schemaVersion`, { oneOf: [1, 2, 3], def: 3 }) as 1 | 2 | 3,
+    bad: undefined as BadEvents | undefined,
   };
   if (events.format === 'avro' && !stack.registry)
     fail(`${path}.stack.registry`, 'true when events.format is "avro"', false);
@@ -266,9 +294,15 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     timeoutMs: d.timeout === undefined ? 120_000 : parseDuration(d.timeout, `${path}.drain.timeout`),
   };
 
+  if (ev.bad !== undefined)
+    events.bad = scenarioOption(() => resolveBadEvents(ev.bad, `${path}.events.bad`, http ? 'http' : 'kafka'));
+  const out = obj(o.output ?? {}, `${path}.output`, ['lake']);
+  const output = { lake: out.lake === undefined ? undefined : validateLakeOutput(out.lake, `${path}.output.lake`) };
+
   return {
     name,
     description: o.description === undefined ? '' : str(o.description, `${path}.description`),
+    output,
     sut,
     stack,
     topics,
@@ -278,6 +312,17 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     slo,
     drain,
   };
+}
+
+/** A generator option's error (`invalid-option`) as the scenario's own (INVALID_SCENARIO, exit 64, same path). */
+function scenarioOption<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (err) {
+    if (err instanceof StreamproofError && err.code === 'invalid-option')
+      throw new StreamproofError('INVALID_SCENARIO', err.message, { path: err.details.path as string });
+    throw err;
+  }
 }
 
 /** The HTTP load fields of `load` (undefined for Kafka load, where they are errors). */

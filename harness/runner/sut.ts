@@ -15,6 +15,8 @@ export interface SutEnv {
   transactionalId: string;
   registryUrl: string | undefined;
   lakeDir: string;
+  /** The dead-letter topic (`sut.dlq`), when the scenario names one. */
+  dlqTopic?: string;
 }
 
 export interface SutInstance extends ProcessControl {
@@ -45,6 +47,7 @@ export function contractEnv(env: SutEnv, index: number): Record<string, string> 
     STREAMPROOF_TRANSACTIONAL_ID: `${env.transactionalId}-${index}`,
     STREAMPROOF_SCHEMA_REGISTRY_URL: env.registryUrl ?? '',
     STREAMPROOF_LAKE_DIR: env.lakeDir,
+    ...(env.dlqTopic ? { STREAMPROOF_DLQ_TOPIC: env.dlqTopic } : {}),
     STREAMPROOF_INSTANCE: String(index),
   };
 }

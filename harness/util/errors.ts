@@ -62,6 +62,14 @@ export const ERRORS = {
     meaning: 'a model module (contract: { model }) is missing, does not load, or does not export a model',
   },
   MODEL_FAILED: { exit: 3, meaning: 'a model threw or returned garbage while computing the expected output' },
+  EXPECT_INVALID: {
+    exit: 64,
+    meaning: 'a lineage expectation module (sut.lineage.expect) is missing, does not load, or exports no function',
+  },
+  EXPECT_FAILED: {
+    exit: 3,
+    meaning: 'a lineage expectation function threw or returned something other than a count (an integer >= 0)',
+  },
   // --- history ---
   HISTORY_INVALID_JSON: { exit: 3, meaning: 'a JSON history does not have the expected shape or version' },
   HISTORY_INVALID_RECORD: { exit: 3, meaning: 'a history record is malformed (wrong kind, non-finite time, ...)' },

@@ -141,31 +141,44 @@ export function badEventAt(bad: BadEvents, seed: number, producer: number, seq: 
 }
 
 const ID = /^(\d+-\d+)/;
-const ID_IN_TEXT = /"event_id":"(\d+-\d+)/;
+// The id must be followed by something that is not a digit: text cut inside the id ("0-1" of "0-12") names no id.
+const ID_IN_TEXT = /"event_id":"(\d+-\d+)(?=\D)/;
 
 /**
  * The `event_id` a record carries (`${producer}-${seq}`), however broken the rest: a JSON object's field (its leading
- * id when padded), the field in truncated JSON text, or the first string of an Avro body after a 5-byte header of any
- * magic byte and schema id. Undefined when none is there.
+ * id when padded), the field in truncated JSON text (when the text goes on past the id), or the first string of an
+ * Avro body after a 5-byte header of any magic byte and schema id (`{` included: a record that starts with it but is
+ * not JSON with an id is read as Avro too). Undefined when none is there.
  */
 export function traceEventId(bytes: Uint8Array): string | undefined {
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (buf.length > 0 && buf[0] === 0x7b) {
-    const text = buf.toString('utf8');
-    try {
-      const id = (JSON.parse(text) as { event_id?: unknown } | null)?.event_id;
-      if (typeof id === 'string') return ID.exec(id)?.[1];
-    } catch {
-      return ID_IN_TEXT.exec(text)?.[1];
-    }
-    return undefined;
+    const id = jsonEventId(buf);
+    if (id !== undefined) return id;
   }
+  return avroEventId(buf);
+}
+
+function jsonEventId(buf: Buffer): string | undefined {
+  const text = buf.toString('utf8');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return ID_IN_TEXT.exec(text)?.[1];
+  }
+  const id = (parsed as { event_id?: unknown } | null)?.event_id;
+  return typeof id === 'string' ? ID.exec(id)?.[1] : undefined;
+}
+
+function avroEventId(buf: Buffer): string | undefined {
   if (buf.length < 6) return undefined;
   // Avro string: zigzag varint length, then UTF-8 bytes.
+  // An id is at most 64 bytes: a length of one or two varint bytes; anything longer names no id.
   let n = 0;
-  let shift = 0;
   let p = 5;
-  for (; p < buf.length && shift < 35; p++, shift += 7) {
+  for (let shift = 0; ; shift += 7, p++) {
+    if (p >= buf.length || shift > 7) return undefined;
     n |= (buf[p]! & 0x7f) << shift;
     if ((buf[p]! & 0x80) === 0) break;
   }

@@ -142,6 +142,37 @@ export function anomalyViews(run: RunResult, max = MAX_EXAMPLES): AnomalyView[] 
 }
 
 /**
+ * The dead-letter queue in one sentence (bad events offered, dead-lettered, refused, missing, duplicated; dead
+ * letters by reason); null when the run had no DLQ.
+ */
+export function dlqText(run: RunResult): string | null {
+  const d = run.dlq;
+  if (!d) return null;
+  const c = d.counts;
+  const reasons = Object.entries(d.byReason)
+    .sort((a, b) => b[1] - a[1])
+    .map(([r, n]) => `${r} ${n}`)
+    .join(', ');
+  return (
+    `${d.topic}: ${c.bad} bad event(s) offered, ${c.deadLettered} dead-lettered once, ${c.refused} refused at ingest, ` +
+    `${c.missing} missing, ${c.duplicated} dead-lettered twice or more, ${c.unexpected} unexpected dead letter(s), ` +
+    `${c.inOutput} in the output; ${c.dlqRecords} dead letter(s) read${reasons ? ` (by reason: ${reasons})` : ''}`
+  );
+}
+
+/** The lake output in one sentence (rows, files, commits, problems); null when the run read no lake. */
+export function lakeText(run: RunResult): string | null {
+  const l = run.lake;
+  if (!l) return null;
+  const problems =
+    l.problems.length === 0 ? 'no problem' : l.problems.map((p) => `${p.kind} ${p.file ?? ''}`.trim()).join(', ');
+  return (
+    `${l.root}: ${l.rows} committed row(s) in ${l.files} file(s), ${l.commits} commit(s), ${problems}; ` +
+    `${l.quiet ? 'commits went quiet' : 'commits were still coming'} after ${(l.waitedMs / 1000).toFixed(1)} s`
+  );
+}
+
+/**
  * The drain in one sentence: complete or not, how long, what it waited for, the SUT group's lag at its end; null
  * for results without a drain (the run stopped before it, or an older result).
  */

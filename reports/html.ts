@@ -15,6 +15,7 @@ import {
   CHECKER_LABEL,
   COUNT_KEYS,
   checkerStatus,
+  dlqText,
   drainText,
   errorWhere,
   type FaultRow,
@@ -23,6 +24,7 @@ import {
   fmtNum,
   fmtValue,
   lagView,
+  lakeText,
   MAX_EXAMPLES,
   noThresholdsText,
   recoveryText,
@@ -230,6 +232,10 @@ function runSection(run: RunResult, index: number, input: ReportInput): string {
   out.push('</tr></tbody></table>');
   const drain = drainText(run);
   if (drain) out.push(`<p class="drain" data-drain-complete="${run.drain?.complete}">Drain: ${h(drain)}</p>`);
+  const dlq = dlqText(run);
+  if (dlq) out.push(`<p class="dlq">Dead-letter queue: ${h(dlq)}</p>`);
+  const lake = lakeText(run);
+  if (lake) out.push(`<p class="lake">Lake: ${h(lake)}</p>`);
   const e2e = run.latency?.e2e;
   if (e2e) {
     out.push(

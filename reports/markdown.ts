@@ -10,12 +10,14 @@ import {
   CHECKER_LABEL,
   COUNT_KEYS,
   checkerStatus,
+  dlqText,
   drainText,
   errorWhere,
   faultRows,
   fmtMs,
   fmtNum,
   fmtValue,
+  lakeText,
   MAX_EXAMPLES,
   noThresholdsText,
   recoveryText,
@@ -109,6 +111,12 @@ function runSection(run: RunResult, input: ReportInput, level: string): string {
   if (drain) {
     out.push('');
     out.push(`Drain: ${mdText(drain)}`);
+  }
+  for (const [label, text] of [
+    ['Dead-letter queue', dlqText(run)],
+    ['Lake', lakeText(run)],
+  ] as const) {
+    if (text) out.push('', `${label}: ${mdText(text)}`);
   }
   const e2e = run.latency?.e2e;
   if (e2e) {

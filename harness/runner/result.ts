@@ -123,6 +123,8 @@ export function buildResult(x: {
   observedRecords: number;
   lag?: LagResult | null;
   lake?: LakeSummary | undefined;
+  /** The DLQ topic the run read, when it read one. */
+  dlqTopic?: string | undefined;
 }): RunResult {
   const c = x.composed;
   const eo = c?.results['exactly-once'] as ExactlyOnceResult | undefined;
@@ -174,7 +176,7 @@ export function buildResult(x: {
     ...(acc
       ? {
           dlq: {
-            topic: x.scenario.sut.dlq?.topic ?? `${x.scenario.topics.input}.dlq`,
+            topic: x.dlqTopic ?? x.scenario.sut.dlq?.topic ?? `${x.scenario.topics.input}.dlq`,
             counts: acc.counts,
             byReason: acc.byReason,
           },

@@ -105,6 +105,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   let lagSamples: LagSamples | undefined;
   let faultCtx: FaultContext | undefined;
   let lakeSummary: LakeSummary | undefined;
+  let dlqTopic: string | undefined;
   const abort = new AbortController();
 
   // The contract is built first: a module it names that does not load is bad input (exit 64) before anything starts.
@@ -313,6 +314,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     );
 
     const dlqRead = dlq ? await readDlq(theStack.bootstrap, dlq) : undefined;
+    dlqTopic = dlq?.topic;
     const lake =
       lakeSpec && lakeContract
         ? await judgeLake({
@@ -401,6 +403,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         observedRecords: observer?.count ?? 0,
         lag: lagResult(lagSamples, history.latency.series(), notes),
         lake: lakeSummary,
+        dlqTopic,
       });
     let result = make();
     try {

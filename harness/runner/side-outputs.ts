@@ -33,8 +33,12 @@ import type { Scenario } from './scenario.ts';
 
 /** The DLQ a run reads: the scenario's, else the reference pipeline's when bad events are mixed in. */
 export function dlqOf(sc: Scenario, inputTopic: string, topicSuffix: string): DlqSpec | undefined {
+  // The reference pipeline dead-letters to `<input>.dlq` (its env contract), whatever topic the scenario names.
+  if (sc.sut.command === 'reference' && (sc.sut.dlq || sc.events.bad !== undefined)) {
+    const ref = referenceDlq(inputTopic);
+    return sc.sut.dlq ? { ...ref, reasonHeader: sc.sut.dlq.reasonHeader } : ref;
+  }
   if (sc.sut.dlq) return { ...sc.sut.dlq, topic: `${sc.sut.dlq.topic}${topicSuffix}` };
-  if (sc.sut.command === 'reference' && sc.events.bad !== undefined) return referenceDlq(inputTopic);
   return undefined;
 }
 
@@ -131,8 +135,8 @@ export async function judgeLake(x: {
   const onLake = (c: Checker): Checker => ({ name: `lake:${c.name}`, check: () => c.check(lakeHistory) });
   const checkers = [
     ...contract.checkers().map(onLake),
-    ...(spec.keyColumn ? [onLake(order({ keyAffinity: contract.keyAffinity }))] : []),
-    onLake(lakeSlo(sc.slo, { path: 'slo' })),
+    ...(spec.keyColumn ? [onLake(order())] : []),
+    ...(sc.slo.lake_latency ? [onLake(lakeSlo(sc.slo, { path: 'slo' }))] : []),
   ];
   if (sc.sut.command === 'reference' && sc.sut.contract === 'attribution') {
     const events = (await x.finish.input()).flatMap((r) => (r.event ? [r.event as Event] : []));

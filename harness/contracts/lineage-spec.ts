@@ -49,9 +49,16 @@ function bad(path: string, message: string): never {
   throw new StreamproofError('INVALID_SCENARIO', `${path}: ${message}`, { path });
 }
 
+/** A value for a message; never throws (a scenario module can hand over a bigint or a cycle). */
 function show(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = JSON.stringify(v);
+  if (typeof v === 'bigint') return `${v}n`;
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v);
+  } catch {
+    s = Object.prototype.toString.call(v);
+  }
   return s === undefined ? String(v) : s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
@@ -165,7 +172,7 @@ function parseExpect(v: unknown, path: string): LineageExpect {
     if (!MODULE_EXTENSIONS.test(v)) {
       bad(
         path,
-        `expected a module path ending in .ts, .mts, .js or .mjs (default export (event) => number), got ${show(v)}`,
+        `expected a module path ending in .ts, .mts, .cts, .js, .mjs or .cjs (default export (event) => number), got ${show(v)}`,
       );
     }
     return { kind: 'module', module: v };

@@ -27,9 +27,22 @@ import { type LineageSpec, valueAt, whereCount } from './lineage-spec.ts';
 /** The outputs that named one source id: how many, and where the first one was read. */
 interface Seen {
   n: number;
-  readonly time: number;
-  readonly partition: number;
-  readonly offset: number;
+  time: number;
+  partition: number;
+  offset: number;
+}
+
+/** A value as a decode error shows it: JSON (bigints as `12n`), cut to 80 characters. */
+function shown(v: unknown): string {
+  if (v === undefined) return 'absent';
+  let s: string | undefined;
+  try {
+    s = JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x));
+  } catch {
+    s = undefined;
+  }
+  s ??= String(v);
+  return s.length > 80 ? `${s.slice(0, 77)}...` : s;
 }
 
 /** Most outputs one input may be expected to produce (a guard against an expectation returning garbage). */
@@ -102,8 +115,8 @@ function idReader(spec: LineageSpec, schemas: WriterSchemas): (r: OutputRecord) 
   const id = spec.id;
   const text = (v: unknown): string => {
     if (typeof v === 'string' && v.length > 0) return v;
-    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-    throw new Error(`no ${id.text} in the output record (${v === undefined ? 'absent' : JSON.stringify(v)})`);
+    if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') return String(v);
+    throw new Error(`no ${id.text} in the output record (${shown(v)})`);
   };
   if (id.kind === 'key') return (r) => text(r.key);
   if (id.kind === 'header') return (r) => text(r.headers.get(id.name)?.toString('utf8'));
@@ -150,8 +163,18 @@ export function lineageContract(spec: LineageSpec, setup: ContractSetup, expecte
 
   const count = (id: string, r: OutputRecord) => {
     const s = seen.get(id);
-    if (s) s.n++;
-    else seen.set(id, { n: 1, time: r.time, partition: r.partition, offset: r.offset });
+    if (s === undefined) {
+      seen.set(id, { n: 1, time: r.time, partition: r.partition, offset: r.offset });
+      return;
+    }
+    s.n++;
+    // Records kept while their writer schema was fetched are counted at finish, after records read later: the first
+    // sighting is the earliest read (by offset within a partition, else by time), not the first counted.
+    if (r.partition === s.partition ? r.offset < s.offset : r.time < s.time) {
+      s.time = r.time;
+      s.partition = r.partition;
+      s.offset = r.offset;
+    }
   };
 
   /** The pending records, once their schemas are fetched (a schema that cannot be: each record undecodable). */

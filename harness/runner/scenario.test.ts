@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DECODE_KINDS } from '../../generators/bad-slots.ts';
 import { issueScenario } from '../../test/fixtures/issue-scenario.ts';
-import { StreamproofError } from '../util/errors.ts';
+import { exitStatusOf, StreamproofError } from '../util/errors.ts';
 import { validateScenario } from './scenario.ts';
 
 const issueExample = issueScenario;
@@ -103,5 +104,92 @@ describe('validateScenario', () => {
     expect(errorOf({ ...issueExample, load: { rate: 5, duration: '1s', stages: [] } }).message).toMatch(
       /either rate \+ duration or stages/,
     );
+  });
+});
+
+describe('validateScenario: contracts and side outputs', () => {
+  const lineageSut = {
+    command: 'java -jar enrich.jar',
+    contract: 'lineage',
+    lineage: { id: 'field:event_id', expect: { where: { type: ['click', 'conversion'] } } },
+  };
+  const rejected = (raw: unknown, path: string): StreamproofError => {
+    const err = errorOf(raw);
+    expect(err.code).toBe('INVALID_SCENARIO');
+    expect(exitStatusOf(err.code)).toBe(64);
+    expect(err.details.path).toBe(path);
+    expect(err.message.startsWith(`${path}: `)).toBe(true);
+    return err;
+  };
+
+  it('accepts a lineage SUT as written, the block resolved at its scenario path', () => {
+    const s = validateScenario(JSON.parse(JSON.stringify({ ...issueExample, sut: lineageSut })));
+    expect(s.sut).toMatchObject({ command: 'java -jar enrich.jar', contract: 'lineage', model: undefined });
+    expect(s.sut.lineage).toEqual({
+      path: 'scenario.sut.lineage',
+      id: { kind: 'field', path: ['event_id'], text: 'field:event_id' },
+      expect: { kind: 'where', where: [{ field: 'type', path: ['type'], values: ['click', 'conversion'] }] },
+    });
+    expect(s.sut.dlq).toBeUndefined();
+    expect(s.topics.output).toBe('events-out');
+    expect(validateScenario(issueExample).sut.lineage).toBeUndefined();
+  });
+
+  it('a lineage contract needs its block; any other contract refuses one', () => {
+    const { lineage, ...bare } = lineageSut;
+    expect(rejected({ ...issueExample, sut: bare }, 'scenario.sut.lineage').message).toMatch(/a lineage block/);
+    expect(
+      rejected({ ...issueExample, sut: { ...lineageSut, contract: 'copy' } }, 'scenario.sut.lineage').message,
+    ).toMatch(/nothing unless contract is "lineage"/);
+    rejected({ ...issueExample, sut: { ...lineageSut, contract: { model: './m.ts' } } }, 'scenario.sut.lineage');
+    rejected(
+      { ...issueExample, sut: { ...lineageSut, lineage: { ...lineage, id: 'value' } } },
+      'scenario.sut.lineage.id',
+    );
+    rejected(
+      { ...issueExample, sut: { ...lineageSut, lineage: { id: 'key', expect: { where: { type: ['view'] } } } } },
+      'scenario.sut.lineage.expect.where.type[0]',
+    );
+  });
+
+  it('sut.dlq: a topic and a reason header', () => {
+    const sut = { ...issueExample.sut, dlq: { topic: 'events.dlq', reason: 'header:r' } };
+    expect(validateScenario({ ...issueExample, sut }).sut.dlq).toEqual({ topic: 'events.dlq', reasonHeader: 'r' });
+    for (const reason of ['r', 'header:', 'key', 42]) {
+      const bad = { ...issueExample, sut: { ...sut, dlq: { topic: 'events.dlq', reason } } };
+      expect(rejected(bad, 'scenario.sut.dlq.reason').message).toMatch(/expected "header:<name>"/);
+    }
+    rejected({ ...issueExample, sut: { ...sut, dlq: { topic: 'a b', reason: 'header:r' } } }, 'scenario.sut.dlq.topic');
+    rejected({ ...issueExample, sut: { ...sut, dlq: { ...sut.dlq, x: 1 } } }, 'scenario.sut.dlq.x');
+  });
+
+  it('events.bad: a rate resolves to its kinds and threshold; a rate outside [0, 1] is bad input (exit 64)', () => {
+    const events = (bad: unknown) => ({ ...issueExample, events: { ...issueExample.events, bad } });
+    expect(validateScenario(events({ rate: 0.02 })).events.bad).toEqual({
+      rate: 0.02,
+      kinds: DECODE_KINDS,
+      threshold: Math.floor(0.02 * 2 ** 32),
+    });
+    expect(validateScenario(issueExample).events.bad).toBeUndefined();
+    expect(validateScenario(events({ rate: 0.5, kinds: ['not-json'] })).events.bad?.kinds).toEqual(['not-json']);
+    expect(rejected(events({ rate: 2 }), 'scenario.events.bad.rate').message).toMatch(/a number in \[0, 1\], got 2/);
+    rejected(events({ rate: -0.1 }), 'scenario.events.bad.rate');
+    rejected(events({ rate: 0.1, kinds: ['short-buffer'] }), 'scenario.events.bad.kinds');
+    rejected(events({ rate: 0.1, ratio: 1 }), 'scenario.events.bad.ratio');
+  });
+
+  it('output.lake: a Parquet lake; another format or an unknown output is bad input', () => {
+    const output = (o: unknown) => ({ ...issueExample, output: o });
+    expect(validateScenario(output({ lake: { path: 'lake', format: 'parquet' } })).output.lake).toEqual({
+      path: 'lake',
+      format: 'parquet',
+      commits: 'log',
+    });
+    expect(validateScenario(issueExample).output.lake).toBeUndefined();
+    expect(rejected(output({ lake: { path: 'lake', format: 'csv' } }), 'scenario.output.lake.format').message).toMatch(
+      /expected "parquet", got "csv"/,
+    );
+    rejected(output({ lake: { format: 'parquet' } }), 'scenario.output.lake.path');
+    expect(rejected(output({ x: {} }), 'scenario.output.x').message).toMatch(/unknown field \(known: lake\)/);
   });
 });

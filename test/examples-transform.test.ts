@@ -5,6 +5,8 @@
  *
  * - enrich (lineage contract): exactly-once passes (exit 0); `overfilter` drops one click in seven: `lost`;
  *   `at-least-once` writes again, after the kill -9, what it wrote since its last commit: `duplicated`.
+ * - enrich with 2% bad events (scenario-bad.json, its dead-letter topic): exactly-once dead-letters each once with
+ *   its reason (accounting passes); `drop-bad` drops them silently: `dlq-missing`.
  * - count (model contract, examples/models/clicks-per-user.ts): exactly-once passes; `at-least-once` counts again,
  *   after the kill -9, the clicks it had counted since its last commit: `mismatch`.
  *
@@ -26,6 +28,8 @@ const state = join(out, 'state');
 const RUN_MS = 200_000;
 const ENRICH = 'examples/kafka-streams-enrich';
 const COUNT = 'examples/kafka-streams-count';
+/** The enrich example with 2% bad events and its dead-letter topic (no fault: the data-quality path alone). */
+const BAD = 'scenario-bad.json';
 
 interface Result {
   verdict: string;
@@ -86,10 +90,10 @@ function limiter(n: number) {
 const slot = limiter(2);
 
 /** One certification: `streamproof run <example>/scenario.json --sut "<example>/run.sh <mode>" --json`. */
-async function certify(example: string, mode: string): Promise<Certified> {
-  const name = `${example.split('/').pop()}-${mode}`;
+async function certify(example: string, mode: string, scenario = 'scenario.json'): Promise<Certified> {
+  const name = `${example.split('/').pop()}-${mode}-${scenario.replace('.json', '')}`;
   const dir = join(out, name);
-  const args = ['run', `${example}/scenario.json`, '--sut', `${example}/run.sh ${mode}`];
+  const args = ['run', `${example}/${scenario}`, '--sut', `${example}/run.sh ${mode}`];
   const r = await slot(() => runCli([...args, '--stack', 'running', '--out', dir, '--json']));
   const tail = r.stderr.trimEnd().split('\n').slice(-15).join('\n');
   let result: Result;
@@ -123,7 +127,8 @@ function expectCaught(r: Certified, anomaly: string) {
 describe('example pipelines that transform (examples/), certified under kill -9, with their broken twins', () => {
   // Started at once, awaited by each case: runs overlap two at a time.
   const runs = new Map<string, Promise<Certified>>();
-  const started = (example: string, mode: string) => runs.get(`${example} ${mode}`)!;
+  const started = (example: string, mode: string, scenario = 'scenario.json') =>
+    runs.get(`${example} ${mode} ${scenario}`)!;
 
   beforeAll(() => {
     const build = spawnSync(
@@ -134,17 +139,19 @@ describe('example pipelines that transform (examples/), certified under kill -9,
     expect(build.status, build.stderr).toBe(0);
     const up = runCliSync(['stack', 'up', '--json'], 300_000);
     expect(up.code, up.stderr).toBe(0);
-    const cases: [string, string][] = [
+    const cases: [string, string, string?][] = [
       [ENRICH, 'at-least-once'],
       [COUNT, 'at-least-once'],
       [ENRICH, 'exactly-once'],
       [COUNT, 'exactly-once'],
       [ENRICH, 'overfilter'],
+      [ENRICH, 'exactly-once', BAD],
+      [ENRICH, 'drop-bad', BAD],
     ];
-    for (const [example, mode] of cases) {
-      const p = certify(example, mode);
+    for (const [example, mode, scenario = 'scenario.json'] of cases) {
+      const p = certify(example, mode, scenario);
       p.catch(() => {}); // judged by its own case
-      runs.set(`${example} ${mode}`, p);
+      runs.set(`${example} ${mode} ${scenario}`, p);
     }
   });
 
@@ -181,6 +188,31 @@ describe('example pipelines that transform (examples/), certified under kill -9,
       const r = await started(ENRICH, 'at-least-once');
       expectCaught(r, 'duplicated');
       expect(r.anomalies, r.why).not.toContain('lost');
+    },
+    timeout,
+  );
+
+  it(
+    'enrich with 2% bad events: each dead-lettered once with its reason (accounting), none in the output: exit 0',
+    async () => {
+      const r = await started(ENRICH, 'exactly-once', BAD);
+      expectPass(r);
+      const d = (r.result as unknown as { dlq: { counts: Record<string, number>; byReason: Record<string, number> } })
+        .dlq;
+      expect(d.counts.bad, r.why).toBeGreaterThan(20);
+      expect(d.counts.deadLettered, r.why).toBe(d.counts.bad);
+      expect(Object.keys(d.byReason).length, r.why).toBeGreaterThan(1);
+      expect(r.result.checkers.accounting?.valid, r.why).toBe(true);
+    },
+    timeout,
+  );
+
+  it(
+    'enrich that drops bad events silently: caught as dlq-missing',
+    async () => {
+      const r = await started(ENRICH, 'drop-bad', BAD);
+      expectCaught(r, 'dlq-missing');
+      expect(r.result.checkers.lineage?.valid, r.why).toBe(true);
     },
     timeout,
   );

@@ -294,10 +294,19 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     timeoutMs: d.timeout === undefined ? 120_000 : parseDuration(d.timeout, `${path}.drain.timeout`),
   };
 
-  if (ev.bad !== undefined)
+  if (ev.bad !== undefined) {
+    // `threshold` is the resolved form's (workers' plans); a scenario writes `rate` and `kinds` only.
+    obj(ev.bad, `${path}.events.bad`, ['rate', 'kinds']);
     events.bad = scenarioOption(() => resolveBadEvents(ev.bad, `${path}.events.bad`, http ? 'http' : 'kafka'));
+  }
   const out = obj(o.output ?? {}, `${path}.output`, ['lake']);
   const output = { lake: out.lake === undefined ? undefined : validateLakeOutput(out.lake, `${path}.output.lake`) };
+  if (slo.lake_latency !== undefined && output.lake === undefined && sut.command !== 'reference')
+    fail(
+      `${path}.slo.lake_latency`,
+      'an output.lake to measure (or --sut reference, whose lake is read)',
+      slo.lake_latency,
+    );
 
   return {
     name,

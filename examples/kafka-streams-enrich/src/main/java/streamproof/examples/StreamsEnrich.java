@@ -3,7 +3,9 @@ package streamproof.examples;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
+import java.util.Set;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 
@@ -16,18 +18,28 @@ import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.StreamsConfig;
 import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.kstream.Produced;
 
 /**
  * A Kafka Streams filter-and-enrich topology: every click and conversion of the input comes out once, enriched (its
  * channel group, whether the channel is paid, when it was processed), keyed by its user; impressions are dropped.
- * Usage: {@code StreamsEnrich exactly-once|overfilter|at-least-once}.
+ * Usage: {@code StreamsEnrich exactly-once|overfilter|at-least-once|drop-bad}.
+ *
+ * <p>Data quality: an input that is not a valid event (not a JSON object, a required field missing or of the wrong
+ * type, a type or channel that is not a symbol of the schema's enums) goes, when STREAMPROOF_DLQ_TOPIC is set, to that
+ * dead-letter topic unchanged, with its reason in the header {@code x-dlq-reason}, in the same transaction as the
+ * output.
  *
  * <ul>
  *   <li>{@code exactly-once}: processing.guarantee exactly_once_v2. The correct pipeline.</li>
  *   <li>{@code overfilter}: the same, with a filter bug: it also drops the clicks whose user_seq % 7 == 3.</li>
  *   <li>{@code at-least-once}: processing.guarantee at_least_once: after a kill -9, what was written since the last
  *       offset commit is written again.</li>
+ *   <li>{@code drop-bad}: exactly-once, but invalid inputs are dropped silently instead of dead-lettered.</li>
  * </ul>
  *
  * application.id is STREAMPROOF_GROUP_ID (the consumer group whose committed offsets streamproof reads), the state
@@ -39,10 +51,10 @@ public final class StreamsEnrich {
     public static void main(String[] args) throws Exception {
         String mode = args.length == 1 ? args[0] : "";
         String guarantee = switch (mode) {
-            case "exactly-once", "overfilter" -> StreamsConfig.EXACTLY_ONCE_V2;
+            case "exactly-once", "overfilter", "drop-bad" -> StreamsConfig.EXACTLY_ONCE_V2;
             case "at-least-once" -> StreamsConfig.AT_LEAST_ONCE;
             default -> {
-                System.err.println("usage: StreamsEnrich exactly-once|overfilter|at-least-once");
+                System.err.println("usage: StreamsEnrich exactly-once|overfilter|at-least-once|drop-bad");
                 System.exit(64);
                 yield "";
             }
@@ -57,9 +69,17 @@ public final class StreamsEnrich {
         props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, guarantee);
         props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir("kafka-streams-enrich").toString());
 
+        String dlq = System.getenv("STREAMPROOF_DLQ_TOPIC");
+        boolean deadLetter = dlq != null && !dlq.isEmpty() && !mode.equals("drop-bad");
+
         StreamsBuilder builder = new StreamsBuilder();
-        builder.stream(input, Consumed.with(Serdes.String(), Serdes.ByteArray()))
-            // Parse; a value that is not a JSON object is logged and dropped (the input is ours: it never happens).
+        KStream<String, byte[]> events = builder.stream(input, Consumed.with(Serdes.String(), Serdes.ByteArray()));
+        if (deadLetter) {
+            events.processValues(DeadLetters::new)
+                .to(dlq, Produced.with(Serdes.String(), Serdes.ByteArray()));
+        }
+        events
+            // Parse and validate; an invalid input goes to the dead-letter branch above (or, without one, is dropped).
             .flatMapValues(StreamsEnrich::parse)
             .filter((user, event) -> keep(event, overfilter))
             .mapValues(StreamsEnrich::enrich)
@@ -70,14 +90,61 @@ public final class StreamsEnrich {
     }
 
     static List<ObjectNode> parse(byte[] value) {
+        ObjectNode event = object(value);
+        return event != null && problem(event) == null ? List.of(event) : List.of();
+    }
+
+    static ObjectNode object(byte[] value) {
         try {
             JsonNode node = value == null ? null : JSON.readTree(value);
-            if (node instanceof ObjectNode object) return List.of(object);
+            return node instanceof ObjectNode object ? object : null;
         } catch (java.io.IOException e) {
-            // fall through
+            return null;
         }
-        System.err.println("dropping an input value that is not a JSON object");
-        return List.of();
+    }
+
+    private static final Set<String> TYPES = Set.of("impression", "click", "conversion");
+    private static final Set<String> CHANNELS = Set.of("search", "social", "display", "email", "affiliate", "direct");
+
+    /** Why an input is not a valid event (null when it is one): the checks of the event schema a reader applies. */
+    static String problem(byte[] value) {
+        ObjectNode event = object(value);
+        return event == null ? "not-json-object" : problem(event);
+    }
+
+    static String problem(ObjectNode e) {
+        for (String f : new String[] {"event_id", "user_id", "campaign"}) {
+            if (!e.path(f).isTextual()) return "bad-field:" + f;
+        }
+        for (String f : new String[] {"user_seq", "event_time", "sent_at", "schema_version"}) {
+            if (!e.path(f).isIntegralNumber()) return "bad-field:" + f;
+        }
+        if (e.path("user_seq").asLong() < 0) return "bad-field:user_seq";
+        if (!e.path("type").isTextual() || !TYPES.contains(e.path("type").asText())) return "bad-enum:type";
+        if (!e.path("channel").isTextual() || !CHANNELS.contains(e.path("channel").asText())) return "bad-enum:channel";
+        JsonNode revenue = e.path("revenue");
+        if (!revenue.isMissingNode() && !revenue.isNull() && !revenue.isNumber()) return "bad-field:revenue";
+        JsonNode currency = e.path("currency");
+        if (!currency.isMissingNode() && !currency.isNull() && !currency.isTextual()) return "bad-field:currency";
+        return null;
+    }
+
+    /** Forwards each invalid input unchanged with its reason in the header x-dlq-reason; valid ones go nowhere. */
+    static final class DeadLetters implements FixedKeyProcessor<String, byte[], byte[]> {
+        private FixedKeyProcessorContext<String, byte[]> context;
+
+        @Override
+        public void init(FixedKeyProcessorContext<String, byte[]> context) {
+            this.context = context;
+        }
+
+        @Override
+        public void process(FixedKeyRecord<String, byte[]> record) {
+            String reason = problem(record.value());
+            if (reason == null) return;
+            record.headers().add("x-dlq-reason", reason.getBytes(StandardCharsets.UTF_8));
+            context.forward(record);
+        }
     }
 
     /** Clicks and conversions pass; impressions do not. The overfilter bug also drops one click in seven. */

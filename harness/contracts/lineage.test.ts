@@ -138,6 +138,14 @@ describe('lineage contract: where outputs name their source', () => {
     expect(history.observations.undecodableExamples[0]).toMatchObject({ offset: 7, decodeError: /no field:event_id/ });
   });
 
+  it('no output carrying the id at all is an error of the scenario: LINEAGE_ID_NOT_FOUND (exit 3) at finish', async () => {
+    const c = await contract({ id: 'field:nope' });
+    for (let i = 0; i < 3; i++) expect(() => c.decode(out({ event_id: `0-${i}` }))).toThrow(/no field:nope/);
+    const err = await judge(c, sent([]).history, []).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'LINEAGE_ID_NOT_FOUND', details: { path: 'sut.lineage.id' } });
+    expect((err as Error).message).toMatch(/none of the 3 output record\(s\) has field:nope .*event_id/);
+  });
+
   it('a numeric id is read as its decimal text (a bigint lake cell too)', async () => {
     const c = await contract({ id: 'field:src' });
     c.decode(out({ src: 42 }));

@@ -110,13 +110,16 @@ class WriterSchemas {
   }
 }
 
+/** An output record without the id `sut.lineage.id` names. */
+class NoId extends Error {}
+
 /** The id an output record names, read the way `spec.id` says; throws (undecodable) when it has none. */
 function idReader(spec: LineageSpec, schemas: WriterSchemas): (r: OutputRecord) => string | undefined {
   const id = spec.id;
   const text = (v: unknown): string => {
     if (typeof v === 'string' && v.length > 0) return v;
     if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') return String(v);
-    throw new Error(`no ${id.text} in the output record (${shown(v)})`);
+    throw new NoId(`no ${id.text} in the output record (${shown(v)})`);
   };
   if (id.kind === 'key') return (r) => text(r.key);
   if (id.kind === 'header') return (r) => text(r.headers.get(id.name)?.toString('utf8'));
@@ -160,6 +163,10 @@ export function lineageContract(spec: LineageSpec, setup: ContractSetup, expecte
   /** Avro records whose writer schema was being fetched when they were read. */
   const pending: OutputRecord[] = [];
   let tally = new LineageTally();
+  /** Output records read, and those without the id (with an example): all of them means the scenario is wrong. */
+  let read = 0;
+  let noId = 0;
+  let noIdExample = '';
 
   const count = (id: string, r: OutputRecord) => {
     const s = seen.get(id);
@@ -205,13 +212,32 @@ export function lineageContract(spec: LineageSpec, setup: ContractSetup, expecte
     name: 'lineage',
     keyAffinity: false,
     decode(record) {
-      const id = readId(record);
+      read++;
+      let id: string | undefined;
+      try {
+        id = readId(record);
+      } catch (err) {
+        if (err instanceof NoId && noId++ === 0) {
+          noIdExample = record.row
+            ? JSON.stringify(record.row, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v))
+            : record.value.subarray(0, 120).toString('utf8');
+        }
+        throw err;
+      }
       if (id === undefined) pending.push(record);
       else count(id, record);
       return null;
     },
     async finish(ctx: ContractFinish) {
       const { history } = ctx;
+      if (read > 0 && noId === read) {
+        // Not the pipeline's anomaly: no output has the id where the scenario says it is. Unknown (exit 3), with why.
+        throw StreamproofError.at(
+          'LINEAGE_ID_NOT_FOUND',
+          `none of the ${read} output record(s) has ${spec.id.text} (the first: ${JSON.stringify(noIdExample.slice(0, 120))}); name where the output carries its source event's id`,
+          { path: `${spec.path}.id` },
+        );
+      }
       await settlePending(history);
       tally = new LineageTally();
       for (const p of history.outcomes.producers()) {

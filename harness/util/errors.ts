@@ -66,6 +66,11 @@ export const ERRORS = {
     exit: 64,
     meaning: 'a lineage expectation module (sut.lineage.expect) is missing, does not load, or exports no function',
   },
+  LINEAGE_ID_NOT_FOUND: {
+    exit: 3,
+    meaning:
+      'no output record carries its source id where sut.lineage.id says: the scenario, not the pipeline, is wrong',
+  },
   EXPECT_FAILED: {
     exit: 3,
     meaning: 'a lineage expectation function threw or returned something other than a count (an integer >= 0)',

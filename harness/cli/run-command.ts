@@ -46,7 +46,7 @@ export const runCommand: Command = {
     const { summaryText } = await import('../runner/result.ts');
     const { writeRunReports } = await import('../../reports/run-reports.ts');
     const loaded = await loadScenario(file);
-    const raw = structuredClone(loaded.raw) as { sut: { command?: string; contract?: unknown } };
+    const raw = structuredClone(loaded.raw) as { sut: { command?: string; contract?: unknown; lineage?: unknown } };
     if (values.sut !== undefined) raw.sut = { ...raw.sut, command: values.sut as string };
     if (values.contract !== undefined) {
       const c = values.contract as string;
@@ -59,6 +59,8 @@ export const runCommand: Command = {
       }
       // A module named on the command line is relative to the working directory, not to the scenario file.
       raw.sut = { ...raw.sut, contract: model === undefined ? c : { model: resolve(model) } };
+      // The scenario's lineage block belongs to its lineage contract: another contract from the command line drops it.
+      if (c !== 'lineage') delete raw.sut.lineage;
     }
     const scenario = validateScenario(raw);
     const out = output(!!values.json);

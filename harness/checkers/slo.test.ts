@@ -124,4 +124,17 @@ describe('slo', () => {
   it('no thresholds is a pass', () => {
     expect(slo({}).check(run()).valid).toBe(true);
   });
+
+  it('error_rate leaves bad events out: refusing one at ingest is no error, a good one refused is', () => {
+    const h = new History();
+    for (let seq = 0; seq < 10; seq++) {
+      const eventId = `0-${seq}`;
+      h.record({ kind: 'offered', time: seq, eventId, userId: 'u1', userSeq: seq, sentAt: seq, bad: seq < 4 });
+      // Bad events 0-3 refused (failed); good event 4 failed too; 5-9 acked.
+      const outcome = seq <= 4 ? ('failed' as const) : ('acked' as const);
+      h.record({ kind: 'outcome', time: 20 + seq, eventId, outcome, sentAt: seq });
+    }
+    const r = checkSlo(h, parseThresholds({ error_rate: ['rate<0.5'] }));
+    expect(r.thresholds[0]!.observed).toBeCloseTo(1 / 6, 9);
+  });
 });

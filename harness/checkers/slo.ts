@@ -6,7 +6,8 @@
  *   count;
  * - `throughput`: from the per-second output counts of the steady window (first and last partial seconds
  *   dropped when there are 3 or more): avg, min, max, med, p(N) (nearest rank), count = all output records;
- * - `error_rate`: `(offered - acked) / offered`, i.e. failed, unknown and unresolved sends over all sends.
+ * - `error_rate`: `(offered - acked) / offered` over the good offers, i.e. failed, unknown and unresolved sends over
+ *   all sends; bad events (`events.bad`) are left out: refusing one at ingest is what the pipeline must do.
  * `lake_latency` thresholds are not judged here: `lakeSlo` (lake-slo.ts) judges them over the lake's history.
  * A threshold whose metric has no data (no latency recorded, nothing offered) is `unknown`, never a pass.
  * Verdict: false with anomaly `slo-breach` when any threshold fails; `unknown` when none fails and one is unknown;
@@ -80,7 +81,9 @@ export function observe(history: History, t: Threshold): number | null {
     }
     case 'error_rate': {
       const c = history.outcomes.counts();
-      return c.offered === 0 ? null : (c.offered - c.acked) / c.offered;
+      const offered = c.offered - history.outcomes.badCount();
+      const acked = c.acked - history.outcomes.badAckedCount();
+      return offered === 0 ? null : (offered - acked) / offered;
     }
   }
 }

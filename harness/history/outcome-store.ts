@@ -67,6 +67,16 @@ export class OutcomeStore {
     return this.#byProducer.get(producer)?.bad.words() ?? new Uint32Array(0);
   }
 
+  /** Offers that carried a bad event and were acked (accepted by the pipeline's ingest), over every producer. */
+  badAckedCount(): number {
+    let n = 0;
+    for (const p of this.#byProducer.values()) {
+      const b = p.bad.words();
+      for (let i = 0; i < b.length; i++) n += popcount32(b[i]! & p.acked.word(i));
+    }
+    return n;
+  }
+
   /** Offers that carried a bad event, over every producer. */
   badCount(): number {
     let n = 0;

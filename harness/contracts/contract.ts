@@ -91,3 +91,21 @@ export interface ContractRun {
   /** The full anomaly lists for anomalies.json (results carry capped examples). */
   anomalies(history: History, composed: ComposedResult): unknown;
 }
+
+/** Records an output record that could not be decoded (`err` says why): kept in the history, never dropped. */
+export function recordUndecodable(h: History, r: OutputRecord, err: Error): void {
+  h.record({
+    kind: 'observed',
+    time: r.time,
+    eventId: undefined,
+    key: r.key,
+    partition: r.partition,
+    offset: r.offset,
+    userSeq: undefined,
+    sentAt: undefined,
+    raw: (r.row ? Buffer.from(JSON.stringify(r.row, (_k, v) => (typeof v === 'bigint' ? `${v}` : v))) : r.value)
+      .subarray(0, 256)
+      .toString('base64'),
+    decodeError: err.message,
+  });
+}

@@ -21,7 +21,13 @@ import { type History, parseEventId } from '../history/index.ts';
 import { RegistryClient } from '../registry/client.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { importDefault } from '../util/import-module.ts';
-import type { ContractFinish, ContractRun, ContractSetup, OutputRecord } from './contract.ts';
+import {
+  type ContractFinish,
+  type ContractRun,
+  type ContractSetup,
+  type OutputRecord,
+  recordUndecodable,
+} from './contract.ts';
 import { type LineageSpec, valueAt, whereCount } from './lineage-spec.ts';
 
 /** The outputs that named one source id: how many, and where the first one was read. */
@@ -191,18 +197,7 @@ export function lineageContract(spec: LineageSpec, setup: ContractSetup, expecte
         await schemas.fetch(decodeConfluent(r.value).schemaId);
         count(readId(r)!, r);
       } catch (err) {
-        history.record({
-          kind: 'observed',
-          time: r.time,
-          eventId: undefined,
-          key: r.key,
-          partition: r.partition,
-          offset: r.offset,
-          userSeq: undefined,
-          sentAt: undefined,
-          raw: r.value.subarray(0, 256).toString('base64'),
-          decodeError: (err as Error).message,
-        });
+        recordUndecodable(history, r, err as Error);
       }
     }
     pending.length = 0;

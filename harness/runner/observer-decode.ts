@@ -3,7 +3,7 @@
  * `observed` record), or keeps it for later (null); a record that does not decode is recorded as undecodable, never
  * dropped.
  */
-import type { OutputRecord, Sighting } from '../contracts/contract.ts';
+import { type OutputRecord, recordUndecodable, type Sighting } from '../contracts/contract.ts';
 import type { History } from '../history/index.ts';
 
 /** Decodes an output record; `null` means the caller keeps the record itself (nothing goes to the history yet). */
@@ -26,18 +26,7 @@ export function headerMap(headers: ReadonlyArray<readonly [Buffer | null, Buffer
 /** Records one decoded-or-undecodable sighting of `r` in `h`. */
 export function recordSighting(h: History, r: OutputRecord, s: Sighting | Error): void {
   if (s instanceof Error) {
-    h.record({
-      kind: 'observed',
-      time: r.time,
-      eventId: undefined,
-      key: r.key,
-      partition: r.partition,
-      offset: r.offset,
-      userSeq: undefined,
-      sentAt: undefined,
-      raw: (r.row ? Buffer.from(JSON.stringify(r.row)) : r.value).subarray(0, 256).toString('base64'),
-      decodeError: s.message,
-    });
+    recordUndecodable(h, r, s);
     return;
   }
   h.record({

@@ -119,6 +119,18 @@ describe('model contract: judging', () => {
     const c = await createModelContract({ model: './final-plain.mjs' }, { baseDir: fixtures });
     expect(() => c.decode(rec('u1', '{oops'))).toThrow();
   });
+  it('a decode that throws on every output is an error of the model: MODEL_FAILED (exit 3) at finish, not undecodable', async () => {
+    const c = await createModelContract({ model: './final-plain.mjs' }, { baseDir: fixtures });
+    for (const v of ['{oops', 'nope']) expect(() => c.decode(rec('u1', v))).toThrow();
+    const err = await judge(c, landed([ev(0, 'u0000002', 'conversion', 0)])).catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'MODEL_FAILED' });
+    expect((err as Error).message).toMatch(/the decode threw on every one of the 2 output record\(s\)/);
+    // One output that decodes is enough: the others are the pipeline's undecodable records.
+    const d = await createModelContract({ model: './final-plain.mjs' }, { baseDir: fixtures });
+    expect(() => d.decode(rec('u1', '{oops'))).toThrow();
+    d.decode(rec('u0000002', '1'));
+    expect((await judge(d, landed([ev(0, 'u0000002', 'conversion', 0)]))).result.valid).toBe(true);
+  });
   it('the checker before finish is unknown', async () => {
     const c = await createModelContract({ model: './final-plain.mjs' }, { baseDir: fixtures });
     expect(c.checkers()[0]!.check(new History()).valid).toBe('unknown');

@@ -135,6 +135,10 @@ export function createModelContractFrom<S, V>(
   const equals = m.equals ? (e: V, o: V) => m.equals!(e, o) : (jsonEquals as (e: V, o: V) => boolean);
   const decode = m.decode ? (r: OutputRecord) => m.decode!(r) : (defaultDecode as (r: OutputRecord) => ModelOutput<V>);
   const kept: Kept<V>[] = [];
+  /** Output records read, and those the decode threw on: all of them means the model's decode is wrong. */
+  let read = 0;
+  let threw = 0;
+  let firstError = '';
   let skipped = 0;
   let judged: { expected: Map<string, V[]>; drainComplete: boolean; latencySamples: number } | undefined;
   const checkOptions = { compare, equals, name, maxExamples: options.maxExamples ?? DEFAULT_MAX_EXAMPLES };
@@ -160,7 +164,14 @@ export function createModelContractFrom<S, V>(
     name,
     keyAffinity: options.keyAffinity ?? false,
     decode(record) {
-      const out = decode(record);
+      read++;
+      let out: ModelOutput<V> | null | undefined;
+      try {
+        out = decode(record);
+      } catch (err) {
+        if (threw++ === 0) firstError = (err as Error)?.message ?? String(err);
+        throw err;
+      }
       if (out === null || out === undefined) {
         skipped++;
         return null;
@@ -171,6 +182,14 @@ export function createModelContractFrom<S, V>(
       return null;
     },
     async finish(ctx: ContractFinish) {
+      if (read > 0 && threw === read) {
+        // Not the pipeline's anomaly: the decode reads another format than the output's. Unknown (exit 3), with why.
+        throw StreamproofError.at(
+          'MODEL_FAILED',
+          `the decode threw on every one of the ${read} output record(s) (the first: ${firstError}): make it read what the pipeline writes`,
+          { path },
+        );
+      }
       const input = [...(await ctx.input())].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
       const events = input.flatMap((r) => (r.event === undefined ? [] : [r.event]));
       const ran = runModel(m, events, path, compare);

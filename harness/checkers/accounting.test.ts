@@ -1,24 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { badEventAt, resolveBadEvents } from '../../generators/bad-slots.ts';
 import { createDlqCollector, referenceDlq } from '../contracts/dlq.ts';
-import { type HistoryRecord, historyOf, type Outcome, parseEventId } from '../history/index.ts';
+import { sendRecords } from '../history/fixtures.ts';
+import { type HistoryRecord, historyOf, type Outcome } from '../history/index.ts';
 import { accounting, checkAccounting, type DlqLedger } from './accounting.ts';
 import { checkExactlyOnce } from './exactly-once.ts';
 
 /** An offer of `eventId` (bad unless `good`) and its outcome (`none`: no outcome recorded). */
 function send(eventId: string, outcome: Outcome | 'none' = 'acked', good = false): HistoryRecord[] {
-  const seq = parseEventId(eventId)!.seq;
-  const offered: HistoryRecord = {
-    kind: 'offered',
-    time: seq,
-    eventId,
-    userId: 'u',
-    userSeq: seq,
-    sentAt: seq,
-    ...(good ? {} : { bad: true }),
-  };
-  if (outcome === 'none') return [offered];
-  return [offered, { kind: 'outcome', time: seq + 1, eventId, outcome, sentAt: seq }];
+  return sendRecords(eventId, outcome, !good);
 }
 
 function seen(eventId: string, offset = 0): HistoryRecord {

@@ -3,22 +3,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { sendRecords } from '../history/fixtures.ts';
 import { History, type HistoryRecord, historyOf, type Outcome } from '../history/index.ts';
 import { checkExactlyOnce, countMissing, exactlyOnceEntries, listExactlyOnceAnomalies } from './exactly-once.ts';
 
 function send(seq: number, outcome: Outcome | 'none', bad: boolean, producer = 0): HistoryRecord[] {
-  const eventId = `${producer}-${seq}`;
-  const offered: HistoryRecord = {
-    kind: 'offered',
-    time: seq,
-    eventId,
-    userId: 'u',
-    userSeq: seq,
-    sentAt: seq,
-    ...(bad ? { bad: true } : {}),
-  };
-  if (outcome === 'none') return [offered];
-  return [offered, { kind: 'outcome', time: seq + 1, eventId, outcome, sentAt: seq }];
+  return sendRecords(`${producer}-${seq}`, outcome, bad);
 }
 
 function seen(eventId: string, offset = 0): HistoryRecord {

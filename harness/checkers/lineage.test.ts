@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type History, type HistoryRecord, historyOf, type Outcome, parseEventId } from '../history/index.ts';
+import { sendRecords } from '../history/fixtures.ts';
+import { type History, type HistoryRecord, historyOf, parseEventId } from '../history/index.ts';
 import { checkLineage, lineage, lineageEntries, listLineageAnomalies } from './lineage.ts';
 import { BAD, COMMITTED_PAST, LineageTally } from './lineage-tally.ts';
 
 /** An offer of `eventId` and its outcome (`none`: the run stopped before one was recorded). */
-function send(eventId: string, outcome: Outcome | 'none' = 'acked', bad = false): HistoryRecord[] {
-  const seq = parseEventId(eventId)!.seq;
-  const offered: HistoryRecord = {
-    kind: 'offered',
-    time: seq,
-    eventId,
-    userId: 'u',
-    userSeq: seq,
-    sentAt: seq,
-    ...(bad ? { bad: true } : {}),
-  };
-  if (outcome === 'none') return [offered];
-  return [offered, { kind: 'outcome', time: seq + 1, eventId, outcome, sentAt: seq }];
-}
+const send = sendRecords;
 
 interface Input {
   /** Event id -> outputs it must produce (0: filtered). */

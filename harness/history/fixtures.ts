@@ -10,7 +10,7 @@
  */
 
 import fc from 'fast-check';
-import { formatEventId, type HistoryRecord, type ObservedRecord, type Outcome } from './record.ts';
+import { formatEventId, type HistoryRecord, type ObservedRecord, type Outcome, parseEventId } from './record.ts';
 
 export interface SimEvent {
   readonly producer: number;
@@ -275,4 +275,23 @@ export function byEventId(a: string, b: string): number {
   const [pa, sa] = a.split('-').map(Number) as [number, number];
   const [pb, sb] = b.split('-').map(Number) as [number, number];
   return pa - pb || sa - sb;
+}
+
+/**
+ * The records of one send: the offer of `eventId` (user `u`, seq and times from its seq; `bad` marks a bad event)
+ * and its outcome one ms later (`none`: the run stopped before one was recorded).
+ */
+export function sendRecords(eventId: string, outcome: Outcome | 'none' = 'acked', bad = false): HistoryRecord[] {
+  const seq = parseEventId(eventId)!.seq;
+  const offered: HistoryRecord = {
+    kind: 'offered',
+    time: seq,
+    eventId,
+    userId: 'u',
+    userSeq: seq,
+    sentAt: seq,
+    ...(bad ? { bad: true } : {}),
+  };
+  if (outcome === 'none') return [offered];
+  return [offered, { kind: 'outcome', time: seq + 1, eventId, outcome, sentAt: seq }];
 }

@@ -8,8 +8,10 @@
  * Toxiproxy, the registry) and stops at the end (`--stack running` attaches to `streamproof stack up` instead):
  *   producer    our load driver (fast sender) at its maximum rate vs Kafka's ProducerPerformance, alternating,
  *               medians of --reps, the same record size and partitions; ratio = ours / kafka
- *   pipeline    the reference pipeline's exactly-once throughput (a saturation probe of --seconds) vs the raw
- *               produce rate (ours, from `producer` when it ran in the same invocation)
+ *   pipeline    the reference pipeline's highest sustained exactly-once rate (a search over offered rates, --seconds
+ *               per probe; --pipeline-rate N: one probe), its latency there and at half of it, the raw produce rate
+ *               (ours, from `producer` when it ran in the same invocation), and a Kafka Streams exactly_once_v2
+ *               copy at the same rates (--no-peer: without it)
  *   generators  bulk generator rate;  checkers  exactly-once checker verify rate
  * --json prints one document: `{ producer: { ours, kafka, ratio, ... }, pipeline, generators, checkers, machine }`.
  */
@@ -51,7 +53,10 @@ export interface BenchContext {
   partitions: number;
   producers: number;
   inFlight: number;
-  pipelineRate: number;
+  /** One pipeline probe at this rate instead of a search. */
+  pipelineRate: number | undefined;
+  /** Run the Kafka Streams peer beside the reference pipeline. */
+  peer: boolean;
   progress: Progress;
   /** The run's one stack, started on first use. */
   stack(opts: { registry: boolean }): Promise<StartedStack>;
@@ -132,29 +137,53 @@ const pipeline: BenchTarget = {
         inFlight: ctx.inFlight,
       });
     }
-    ctx.progress({
-      phase: 'bench',
-      message: `pipeline: offering ${ctx.pipelineRate}/s for ${ctx.seconds} s to one attributor (exactly-once)`,
-    });
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
     const r: PipelineBench = await benchPipeline(stack, {
       seconds: ctx.seconds,
-      rate: ctx.pipelineRate,
+      ...(ctx.pipelineRate !== undefined ? { rate: ctx.pipelineRate } : {}),
+      start: 10_000,
+      max: 160_000,
+      points: 6,
+      sustainedP95Ms: 2_000,
       rawProduceRecordsPerSec: raw,
+      peer: ctx.peer,
+      outDir: mkdtempSync(join(tmpdir(), 'streamproof-bench-peer-')),
+      progress: ctx.progress,
     });
+    const lat = (p: { latencyMs: { p50: number; p95: number; p99: number } } | null) =>
+      p === null ? '-' : `t2t p50/p95/p99 ${p.latencyMs.p50}/${p.latencyMs.p95}/${p.latencyMs.p99} ms`;
+    const peerRows: BenchRow[] =
+      'skipped' in r.peer
+        ? [{ case: 'peer: Kafka Streams EOS copy', value: 0, unit: 'events/s', note: `skipped: ${r.peer.skipped}` }]
+        : r.peer.points.map((p) => ({
+            case: `peer: Kafka Streams EOS copy at ${p.offeredPerSec}/s`,
+            value: p.observed,
+            unit: 'records copied',
+            note: `${p.keptUp ? 'sustained' : `not sustained (${p.verdict})`}; e2e p50/p95/p99 ${p.latencyMs ? `${p.latencyMs.p50}/${p.latencyMs.p95}/${p.latencyMs.p99} ms` : '-'}; lost ${p.lost}, duplicated ${p.duplicated}`,
+          }));
     return {
       rows: [
         {
-          case: 'exactly-once (1 attributor)',
-          value: r.exactlyOnceRecordsPerSec,
+          case: 'exactly-once, highest sustained (1 attributor)',
+          value: r.maxSustainedPerSec ?? 0,
           unit: 'events/s',
-          note: `offered ${r.offeredPerSec}/s for ${r.seconds} s; t2t p50/p95 ${r.latencyMs.p50}/${r.latencyMs.p95} ms; duplicates ${r.duplicatedRecords}; conversions ${r.conversions.observed}/${r.conversions.sent}`,
+          note: `${lat(r.atMax)}; probes ${r.probes.map((p) => `${p.offeredPerSec}${p.sustained ? '✓' : '✗'}`).join(' ')}`,
+        },
+        {
+          case: 'exactly-once at half of it',
+          value: r.atHalf?.offeredPerSec ?? 0,
+          unit: 'events/s',
+          note: lat(r.atHalf),
         },
         {
           case: 'raw produce (ours)',
           value: r.rawProduceRecordsPerSec ?? 0,
           unit: 'records/s',
-          note: `pipeline / raw = ${r.ratioToRawProduce ?? '-'}`,
+          note: `highest sustained / raw = ${r.ratioToRawProduce ?? '-'}`,
         },
+        ...peerRows,
       ],
       data: r,
     };
@@ -299,7 +328,7 @@ async function machine(javaVersion: string | null) {
 }
 
 const USAGE =
-  'bench [producer|pipeline|generators|checkers|all ...] [--json] [--seconds N] [--record-size 100] [--records N] [--reps 3] [--partitions 6] [--producers 1] [--in-flight 3] [--pipeline-rate 20000] [--stack own|running]';
+  'bench [producer|pipeline|generators|checkers|all ...] [--json] [--seconds N] [--record-size 100] [--records N] [--reps 3] [--partitions 6] [--producers 1] [--in-flight 3] [--pipeline-rate N] [--no-peer] [--stack own|running]';
 
 export const benchCommand: Command = {
   name: 'bench',
@@ -318,6 +347,7 @@ export const benchCommand: Command = {
         producers: { type: 'string' },
         'in-flight': { type: 'string' },
         'pipeline-rate': { type: 'string' },
+        'no-peer': { type: 'boolean' },
         stack: { type: 'string' },
       },
       usage,
@@ -341,8 +371,10 @@ export const benchCommand: Command = {
     const partitions = intFlag('partitions', values.partitions as string | undefined, { min: 1, max: 64 }) ?? 6;
     const producers = intFlag('producers', values.producers as string | undefined, { min: 1, max: 64 }) ?? 1;
     const inFlight = intFlag('in-flight', values['in-flight'] as string | undefined, { min: 1, max: 5 }) ?? 3;
-    const pipelineRate =
-      intFlag('pipeline-rate', values['pipeline-rate'] as string | undefined, { min: 100, max: 1_000_000 }) ?? 20_000;
+    const pipelineRate = intFlag('pipeline-rate', values['pipeline-rate'] as string | undefined, {
+      min: 100,
+      max: 1_000_000,
+    });
     const stackMode = stackFlag(values.stack, 'start a 1-broker stack for this bench');
     const names = positionals.length === 0 ? ['all'] : positionals;
     const chosen = new Set<string>();
@@ -369,6 +401,7 @@ export const benchCommand: Command = {
       producers,
       inFlight,
       pipelineRate,
+      peer: !values['no-peer'],
       progress: out.progress,
       earlier: new Map(),
       async stack() {
@@ -401,7 +434,7 @@ export const benchCommand: Command = {
       for (const t of order) {
         out.progress({ phase: 'bench', message: `${t.name}: ${t.description}` });
         const t0 = performance.now();
-        const r = await t.run({ ...ctx, seconds: seconds ?? (t.name === 'pipeline' ? 5 : 2) });
+        const r = await t.run({ ...ctx, seconds: seconds ?? (t.name === 'pipeline' ? 10 : 2) });
         ctx.earlier.set(t.name, r.data);
         results.push({ target: t.name, seconds: Math.round(performance.now() - t0) / 1000, ...r });
       }

@@ -3,7 +3,7 @@
  * partition's transactional producer, and the transaction that writes one micro-batch.
  */
 import { Consumer, Producer } from '@platformatic/kafka';
-import { bufferMessages, chunkBySize, guarded } from '../common/kafka.ts';
+import { bufferMessages, chunkBySize, guarded, transactionRetryDelay } from '../common/kafka.ts';
 import { within } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import type { Out } from './batch-plan.ts';
@@ -105,7 +105,7 @@ export function transactionalProducer(cfg: AttributorConfig, bootstrap: string[]
       idempotent: true,
       acks: -1,
       retries: 10,
-      retryDelay: 250,
+      retryDelay: transactionRetryDelay(250),
       timeout: 30_000,
     }),
   );

@@ -243,3 +243,25 @@ export function bufferMessages<M>(
     },
   };
 }
+
+/** The client's error chain carries this broker error code (a ProtocolError inside a MultipleErrors / ResponseError). */
+function hasApiId(error: unknown, id: string): boolean {
+  const e = error as { findBy?: (property: string, value: unknown) => unknown; apiId?: unknown };
+  return e?.apiId === id || (typeof e?.findBy === 'function' && e.findBy('apiId', id) !== null);
+}
+
+/**
+ * A `retryDelay` for transactional producers: `CONCURRENT_TRANSACTIONS` (the previous transaction's markers are
+ * still being written: back-to-back transactions on one transactional id always meet it) is retried after
+ * `concurrentMs` (Kafka's Java client uses 20 ms for exactly this case), doubling on each further attempt up to
+ * `otherMs` (a busy broker's markers can take longer, and the retries are counted); every other error after `otherMs`.
+ */
+export function transactionRetryDelay(
+  otherMs: number,
+  concurrentMs = 20,
+): (client: unknown, operation: string, attempt: number, retries: number, error: unknown) => number {
+  return (_client, _operation, attempt, _retries, error) =>
+    hasApiId(error, 'CONCURRENT_TRANSACTIONS')
+      ? Math.min(otherMs, concurrentMs * 2 ** Math.max(0, attempt - 1))
+      : otherMs;
+}

@@ -1,7 +1,8 @@
 /**
  * What faults act on, as a small interface: the Toxiproxy client (network faults), the broker ids (to name their
  * proxies `broker-<id>`), the processes a target names (process faults), and the cluster's replication state (a
- * rolling restart waits for it). The stack provides brokers; the runner provides SUT instances. Tests provide fakes.
+ * rolling restart waits for it). The stack provides brokers; the runner provides SUT instances and components.
+ * Tests provide fakes.
  */
 
 import { underReplicatedPartitions } from '../kafka/clients.ts';
@@ -11,7 +12,7 @@ import { proxyName } from '../stack/toxiproxy.ts';
 import { StreamproofError } from '../util/errors.ts';
 import type { ParsedTarget, ProcessSelector } from './spec.ts';
 
-/** A process a fault can crash, freeze and bring back, named as targets name it (`broker:2`, `sut:0`). */
+/** A process a fault can crash, freeze and bring back, named as targets name it (`broker:2`, `sut:0`, `sut:lake`). */
 export interface ProcessTarget extends ProcessControl {
   readonly name: string;
 }
@@ -49,6 +50,8 @@ export interface FaultContext {
   readonly brokerIds: readonly number[];
   /** The processes a process target names; throws StreamproofError `FAULT_UNKNOWN_TARGET` when there are none. */
   processes(target: ProcessSelector): ProcessTarget[];
+  /** The SUT's components (`sut:<name>` targets besides its instances, e.g. `lake`); none when omitted. */
+  sutComponents?(): readonly string[];
   /**
    * The partitions of the cluster (every topic, internal ones too) that are not fully in sync, e.g.
    * `events/2 (isr 2 of 3)`; empty when the cluster is whole. Rejects when it cannot be read (not in sync, then).
@@ -85,9 +88,15 @@ export function brokerProcess(h: BrokerHandle): ProcessTarget {
 
 /**
  * The context for a started stack. `sut` returns the SUT instances (index = instance number, 0-based, named
- * `sut:<i>`); the runner passes it once it has started them. It is asked each time, so restarted instances are seen.
+ * `sut:<i>`); the runner passes it once it has started them. `components` returns the SUT's other processes by
+ * component name (`lake` for target `sut:lake`; the reference SUT's lake sink and collector). Both are asked each
+ * time, so restarted processes are seen.
  */
-export function stackFaultContext(stack: StartedStack, sut: () => readonly ProcessTarget[] = () => []): FaultContext {
+export function stackFaultContext(
+  stack: StartedStack,
+  sut: () => readonly ProcessTarget[] = () => [],
+  components: () => Readonly<Record<string, ProcessTarget>> = () => ({}),
+): FaultContext {
   const brokerIds = stack.status().kafka.brokers.map((b) => b.id);
   return {
     toxiproxy: stack.toxiproxy,
@@ -103,6 +112,7 @@ export function stackFaultContext(stack: StartedStack, sut: () => readonly Proce
           : `${u.topic}/${u.partition} (isr ${u.isr} of ${u.replicas})`,
       );
     },
+    sutComponents: () => Object.keys(components()).sort(),
     processes(target) {
       if (target.role === 'broker') {
         if (!brokerIds.includes(target.id)) {
@@ -112,6 +122,22 @@ export function stackFaultContext(stack: StartedStack, sut: () => readonly Proce
           );
         }
         return [brokerProcess(stack.broker(target.id))];
+      }
+      if ('component' in target) {
+        const all = components();
+        const one = Object.hasOwn(all, target.component) ? all[target.component] : undefined;
+        if (!one) {
+          const names = Object.keys(all).sort();
+          throw StreamproofError.at(
+            'FAULT_UNKNOWN_TARGET',
+            `sut:${target.component}: no such SUT component (${
+              names.length === 0
+                ? 'this SUT has none: component targets are for the reference SUT'
+                : names.map((n) => `sut:${n}`).join(', ')
+            })`,
+          );
+        }
+        return [one];
       }
       const all = sut();
       if (target.instance === 'all') {
@@ -130,14 +156,20 @@ export function stackFaultContext(stack: StartedStack, sut: () => readonly Proce
   };
 }
 
-/** Every process a fault may have touched: every broker and every SUT instance (for healAll). */
+/** Every process a fault may have touched: every broker, every SUT instance and every SUT component (for healAll). */
 export function everyProcess(ctx: FaultContext): ProcessTarget[] {
   const out: ProcessTarget[] = [];
   for (const id of ctx.brokerIds) out.push(...ctx.processes({ type: 'process', role: 'broker', id }));
-  try {
-    out.push(...ctx.processes({ type: 'process', role: 'sut', instance: 'all' }));
-  } catch (err) {
-    if (!(err instanceof StreamproofError && err.code === 'FAULT_UNKNOWN_TARGET')) throw err;
+  const sut: ProcessSelector[] = [
+    { type: 'process', role: 'sut', instance: 'all' },
+    ...(ctx.sutComponents?.() ?? []).map((component): ProcessSelector => ({ type: 'process', role: 'sut', component })),
+  ];
+  for (const target of sut) {
+    try {
+      out.push(...ctx.processes(target));
+    } catch (err) {
+      if (!(err instanceof StreamproofError && err.code === 'FAULT_UNKNOWN_TARGET')) throw err;
+    }
   }
   return out;
 }

@@ -137,16 +137,19 @@ export interface FakeContext extends FaultContext {
   readonly toxiproxy: FakeToxiproxy;
   readonly brokers: FakeProcess[];
   readonly sut: FakeProcess[];
+  /** The SUT's components by name (`lake` is the process `sut:lake`). */
+  readonly components: Record<string, FakeProcess>;
   /** Toxiproxy calls and process signals, in order. */
   readonly log: string[];
 }
 
-export function fakeContext(opts: { brokers?: number; sut?: number } = {}): FakeContext {
+export function fakeContext(opts: { brokers?: number; sut?: number; components?: string[] } = {}): FakeContext {
   const ids = Array.from({ length: opts.brokers ?? 3 }, (_, i) => i + 1);
   const toxiproxy = new FakeToxiproxy(ids.map((id) => `broker-${id}`));
   const log = toxiproxy.log;
   const brokers = ids.map((id) => new FakeProcess(`broker:${id}`, log));
   const sut = Array.from({ length: opts.sut ?? 2 }, (_, i) => new FakeProcess(`sut:${i}`, log));
+  const components = Object.fromEntries((opts.components ?? []).map((c) => [c, new FakeProcess(`sut:${c}`, log)]));
   const replication: (string[] | Error)[] = [];
   return {
     toxiproxy,
@@ -160,12 +163,19 @@ export function fakeContext(opts: { brokers?: number; sut?: number } = {}): Fake
     },
     brokers,
     sut,
+    components,
     log,
+    sutComponents: () => Object.keys(components),
     processes(target) {
       if (target.role === 'broker') {
         const b = brokers[target.id - 1];
         if (!b) throw StreamproofError.at('FAULT_UNKNOWN_TARGET', `broker:${target.id}: no such broker`);
         return [b];
+      }
+      if ('component' in target) {
+        const c = Object.hasOwn(components, target.component) ? components[target.component] : undefined;
+        if (!c) throw StreamproofError.at('FAULT_UNKNOWN_TARGET', `sut:${target.component}: no such SUT component`);
+        return [c];
       }
       if (target.instance === 'all') return [...sut];
       const s = sut[target.instance];

@@ -45,8 +45,12 @@ export type ToxicStream = (typeof TOXIC_STREAMS)[number];
 
 /** `sut->kafka` (every broker proxy) or `sut->broker:N` (the proxy of broker N, `broker-N`). */
 export type ConnectionTarget = 'sut->kafka' | `sut->broker:${number}`;
-/** `sut` (every SUT instance), `sut:I` (instance I, 0-based as STREAMPROOF_INSTANCE), `broker:N` (broker id N). */
-export type ProcessTargetName = 'sut' | `sut:${number}` | `broker:${number}`;
+/**
+ * `sut` (every SUT instance), `sut:I` (instance I, 0-based as STREAMPROOF_INSTANCE), `sut:<component>` (a component
+ * of the SUT other than its instances, e.g. the reference SUT's `sut:lake` and `sut:collector`), `broker:N` (broker
+ * id N).
+ */
+export type ProcessTargetName = 'sut' | `sut:${number}` | `sut:${string}` | `broker:${number}`;
 /** `brokers`: every broker of the stack, in id order (cluster faults). */
 export type ClusterTarget = 'brokers';
 export type FaultTarget = ConnectionTarget | ProcessTargetName | ClusterTarget;
@@ -193,6 +197,8 @@ export function isClusterFault(spec: FaultSpec): spec is ClusterFault {
 export type ParsedTarget =
   | { type: 'connection'; brokerId: number | 'all' }
   | { type: 'process'; role: 'sut'; instance: number | 'all' }
+  /** `sut:<component>`: a named component of the SUT (the reference SUT's `lake`, `collector`). */
+  | { type: 'process'; role: 'sut'; component: string }
   | { type: 'process'; role: 'broker'; id: number }
   | { type: 'cluster'; role: 'brokers' };
 
@@ -203,14 +209,18 @@ const INT = '(0|[1-9]\\d{0,8})';
 const CONNECTION = new RegExp(`^sut->(?:kafka|broker:${INT})$`);
 const SUT = new RegExp(`^sut(?::${INT})?$`);
 const BROKER = new RegExp(`^broker:${INT}$`);
+/** A component name: lowercase, starting with a letter (so never an instance number). */
+const SUT_COMPONENT = /^sut:([a-z][a-z0-9-]{0,31})$/;
 
-/** Parses a target string; `undefined` when it is not one of the six forms. */
+/** Parses a target string; `undefined` when it is not one of the seven forms. */
 export function parseTarget(target: string): ParsedTarget | undefined {
   if (target === 'brokers') return { type: 'cluster', role: 'brokers' };
   let m = CONNECTION.exec(target);
   if (m) return { type: 'connection', brokerId: m[1] === undefined ? 'all' : Number(m[1]) };
   m = SUT.exec(target);
   if (m) return { type: 'process', role: 'sut', instance: m[1] === undefined ? 'all' : Number(m[1]) };
+  m = SUT_COMPONENT.exec(target);
+  if (m) return { type: 'process', role: 'sut', component: m[1]! };
   m = BROKER.exec(target);
   if (m) return { type: 'process', role: 'broker', id: Number(m[1]) };
   return undefined;

@@ -248,6 +248,52 @@ describe('validateFault: each bad field is named by its path', () => {
   });
 });
 
+describe('validateFault: component targets (sut:<name>)', () => {
+  const reference = { sutInstances: 2, sutComponents: ['collector', 'lake'] };
+
+  it('takes sut:lake and sut:collector for process faults when the SUT has them', () => {
+    const specs: FaultSpec[] = [
+      { at: '4s', kind: 'kill', target: 'sut:lake', restartAfter: '1s' },
+      { at: '6s', for: '2s', kind: 'pause', target: 'sut:lake' },
+      { at: '8s', kind: 'restart', target: 'sut:collector', for: '1s' },
+    ];
+    for (const spec of specs) expect(validateFault(spec, 'f', reference)).toEqual(spec);
+    // Limits unknown: not checked here (the run's context refuses a component it does not have).
+    expect(validateFault(specs[0], 'f')).toEqual(specs[0]);
+  });
+
+  it('refuses them for a SUT without components, naming the field and what is allowed', () => {
+    const err = errorOf({ at: '4s', kind: 'kill', target: 'sut:lake' }, 'scenario.faults[0]', {
+      sutInstances: 1,
+      sutComponents: [],
+    });
+    expect(err.message).toBe(
+      'scenario.faults[0].target: expected "sut", "sut:I" or "broker:N" (component targets, "sut:collector" and ' +
+        '"sut:lake", are for sut.command "reference" only), got "sut:lake"',
+    );
+    expect(err.details.path).toBe('scenario.faults[0].target');
+  });
+
+  it('refuses a component the SUT does not have, listing the ones it has', () => {
+    expect(errorOf({ at: '1s', kind: 'kill', target: 'sut:attributor' }, 'f', reference).message).toBe(
+      'f.target: expected a component of this SUT ("sut:collector", "sut:lake"), "sut", "sut:I" or "broker:N", ' +
+        'got "sut:attributor"',
+    );
+  });
+
+  it('network and cluster faults keep their own targets', () => {
+    expect(errorOf({ ...net, kind: 'partition', target: 'sut:lake' }, 'f', reference).message).toMatch(
+      /^f\.target: expected a connection target \("sut->kafka" or "sut->broker:N"\) for a partition fault/,
+    );
+    expect(errorOf({ at: '1s', kind: 'rolling-restart', target: 'sut:lake' }, 'f', reference).message).toMatch(
+      /^f\.target: expected "brokers"/,
+    );
+    expect(errorOf({ at: '1s', kind: 'kill', target: 'sut:Lake' }, 'f', reference).message).toMatch(
+      /^f\.target: expected a process target \("sut", "sut:I" or "broker:N"\)/,
+    );
+  });
+});
+
 describe('validateFaults', () => {
   it('validates each element with its index and rejects duplicate names', () => {
     expect(validateFaults(undefined)).toEqual([]);

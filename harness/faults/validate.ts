@@ -21,6 +21,11 @@ export interface FaultLimits {
   brokers?: number | readonly number[];
   /** Number of SUT instances (instances are 0..n-1). */
   sutInstances?: number;
+  /**
+   * The SUT's components a process fault may target as `sut:<name>` besides its instances: `["collector", "lake"]`
+   * for the reference SUT, `[]` for a SUT without any (then every `sut:<name>` is refused). Unknown when omitted.
+   */
+  sutComponents?: readonly string[];
 }
 
 type FieldCheck = (value: unknown, path: string) => void;
@@ -155,7 +160,19 @@ function target(kind: FaultKind, value: unknown, path: string, limits: FaultLimi
     if (brokerId < 1) fail(path, 'a broker id from 1 (brokers are numbered 1..n)', value);
     if (ids && !ids.includes(brokerId)) fail(path, `a broker of this stack (${ids.join(', ')})`, value);
   }
-  if (parsed.type === 'process' && parsed.role === 'sut' && typeof parsed.instance === 'number') {
+  if (parsed.type === 'process' && 'component' in parsed) {
+    const names = limits.sutComponents;
+    if (names !== undefined && !names.includes(parsed.component)) {
+      fail(
+        path,
+        names.length === 0
+          ? `"sut", "sut:I" or "broker:N" (component targets, "sut:collector" and "sut:lake", are for sut.command "reference" only)`
+          : `a component of this SUT (${names.map((n) => `"sut:${n}"`).join(', ')}), "sut", "sut:I" or "broker:N"`,
+        value,
+      );
+    }
+  }
+  if (parsed.type === 'process' && 'instance' in parsed && typeof parsed.instance === 'number') {
     const n = limits.sutInstances;
     if (n !== undefined && parsed.instance >= n) {
       fail(path, `a SUT instance from sut:0 to sut:${n - 1} (instances are 0-based)`, value);

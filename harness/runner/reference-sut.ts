@@ -1,7 +1,8 @@
 /**
  * `--sut reference`: the bundled attribution pipeline (collector, N attributors, lake sink) as the SUT. Process
  * faults on `sut` / `sut:I` hit the attributors (the stream processor); the collector and the lake sink run beside
- * them. The runner's load writes to the input topic directly, as event sources behind the collector would.
+ * them, targets `sut:collector` and `sut:lake` (StartedSut.components). The runner's load writes to the input topic
+ * directly, as event sources behind the collector would.
  *
  * The runner starts the reference as any SUT is started: by command. Each component is `node
  * reference-pipeline/<component>/main.ts` (the compiled .js in the package), configured by the SUT env contract plus
@@ -20,9 +21,10 @@ import { fileURLToPath } from 'node:url';
 import { launch, type ManagedProcess } from '../stack/process.ts';
 import { nodeArgs } from '../util/entry.ts';
 import { StreamproofError } from '../util/errors.ts';
-import type { StartedSut, SutEnv, SutInstance } from './sut.ts';
+import type { ReferenceComponent } from './scenario-sut.ts';
+import type { StartedSut, SutEnv, SutInstance, SutProcess } from './sut.ts';
 
-type Component = 'collector' | 'attributor' | 'lake';
+type Component = ReferenceComponent | 'attributor';
 
 /** The directory holding reference-pipeline/ (the checkout, or the package's dist/). */
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -139,6 +141,41 @@ function component(
   };
 }
 
+/**
+ * A component as a process faults act on, named as targets name it (plus `extra`: an attributor's index). A restart
+ * keeps its port (the collector's URL, a metrics port); `starts` counts every start, the first included.
+ */
+function sutProcess<T extends object>(c: ComponentProcess, name: string, extra: T): SutProcess & T {
+  let starts = 1;
+  const p: SutProcess & T = {
+    ...extra,
+    name,
+    get pid() {
+      return c.pid;
+    },
+    logFile: c.logFile,
+    running: () => c.running(),
+    kill: () => c.kill(),
+    pause: () => c.signal('SIGSTOP'),
+    resume: () => c.signal('SIGCONT'),
+    async start() {
+      if (c.running()) return;
+      await c.start();
+      starts++;
+    },
+    stop: () => c.stop(),
+    async restart() {
+      await p.stop();
+      await p.start();
+    },
+    get starts() {
+      return starts;
+    },
+    unexpectedExits: [],
+  };
+  return p;
+}
+
 export async function startReferenceSut(opts: {
   env: SutEnv;
   instances: number;
@@ -182,37 +219,12 @@ export async function startReferenceSut(opts: {
     for (let i = 0; i < opts.instances; i++) attributors.push(await make('attributor', String(i)));
     const lake = await make('lake', '0');
     await Promise.all([...attributors.map((a) => a.start()), lake.start()]);
-    const instances: SutInstance[] = attributors.map((a, i) => {
-      let starts = 1;
-      const inst: SutInstance = {
-        name: `sut:${i}`,
-        index: i,
-        get pid() {
-          return a.pid;
-        },
-        logFile: a.logFile,
-        running: () => a.running(),
-        kill: () => a.kill(),
-        pause: () => a.signal('SIGSTOP'),
-        resume: () => a.signal('SIGCONT'),
-        async start() {
-          if (a.running()) return;
-          await a.start();
-          starts++;
-        },
-        stop: () => a.stop(),
-        async restart() {
-          await a.stop();
-          await a.start();
-        },
-        get starts() {
-          return starts;
-        },
-        unexpectedExits: [],
-      };
-      return inst;
-    });
-    return { instances, collectorUrl: `http://127.0.0.1:${collector.port}`, stop: () => stopAll() };
+    const instances: SutInstance[] = attributors.map((a, i) => sutProcess(a, `sut:${i}`, { index: i }));
+    const components: Record<ReferenceComponent, SutProcess> = {
+      collector: sutProcess(collector, 'sut:collector', {}),
+      lake: sutProcess(lake, 'sut:lake', {}),
+    };
+    return { instances, components, collectorUrl: `http://127.0.0.1:${collector.port}`, stop: () => stopAll() };
   } catch (err) {
     await stopAll(5_000);
     throw err;

@@ -202,7 +202,11 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         timeoutMs: sc.sut.readyTimeoutMs,
       });
       timeline.sutReady = Date.now();
-      faultCtx = stackFaultContext(theStack, () => theSut.instances as readonly ProcessTarget[]);
+      faultCtx = stackFaultContext(
+        theStack,
+        () => theSut.instances as readonly ProcessTarget[],
+        () => theSut.components ?? {},
+      );
       return theSut;
     };
 

@@ -13,6 +13,15 @@ import { fail, int, obj, str } from './validate.ts';
 export const CONTRACTS = ['copy', 'lineage', 'model', 'attribution'] as const;
 export type ContractName = (typeof CONTRACTS)[number];
 
+/** The reference SUT's components a process fault can target besides its attributors: `sut:collector`, `sut:lake`. */
+export const REFERENCE_COMPONENTS = ['collector', 'lake'] as const;
+export type ReferenceComponent = (typeof REFERENCE_COMPONENTS)[number];
+
+/** The components `sut:<name>` of a SUT started by `command`: the reference's, none for any other command. */
+export function sutComponents(command: string): readonly string[] {
+  return command === 'reference' ? REFERENCE_COMPONENTS : [];
+}
+
 export interface SutSpec {
   command: string;
   contract: ContractName;

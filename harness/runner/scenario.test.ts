@@ -178,6 +178,23 @@ describe('validateScenario: contracts and side outputs', () => {
     rejected(events({ rate: 0.1, ratio: 1 }), 'scenario.events.bad.ratio');
   });
 
+  it('faults: sut:lake and sut:collector for the reference SUT only; sut:I within sut.instances', () => {
+    const withFault = (sut: object, target: string) => ({
+      ...issueExample,
+      sut,
+      faults: [{ at: '4s', kind: 'kill', target, restartAfter: '1s' }],
+    });
+    const reference = { command: 'reference', contract: 'attribution', instances: 2 };
+    expect(validateScenario(withFault(reference, 'sut:lake')).faults[0]?.target).toBe('sut:lake');
+    expect(validateScenario(withFault(reference, 'sut:collector')).faults[0]?.target).toBe('sut:collector');
+    expect(rejected(withFault(issueExample.sut, 'sut:lake'), 'scenario.faults[0].target').message).toMatch(
+      /for sut\.command "reference" only\), got "sut:lake"$/,
+    );
+    expect(rejected(withFault(reference, 'sut:2'), 'scenario.faults[0].target').message).toMatch(
+      /expected a SUT instance from sut:0 to sut:1/,
+    );
+  });
+
   it('output.lake: a Parquet lake; another format or an unknown output is bad input', () => {
     const output = (o: unknown) => ({ ...issueExample, output: o });
     expect(validateScenario(output({ lake: { path: 'lake', format: 'parquet' } })).output.lake).toEqual({

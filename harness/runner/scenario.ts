@@ -16,7 +16,7 @@ import { parseDuration } from '../util/duration.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { importModule } from '../util/import-module.ts';
 import type { ReadyStrategy } from './ready.ts';
-import { type ContractName, validateSut } from './scenario-sut.ts';
+import { type ContractName, sutComponents, validateSut } from './scenario-sut.ts';
 import { arr, bool, fail, int, num, obj, str } from './validate.ts';
 
 export { CONTRACTS, type ContractName, validateReady } from './scenario-sut.ts';
@@ -273,8 +273,10 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
   if (http && sut.start === 'after-load')
     fail(`${path}.sut.start`, '"before-load" with HTTP load (the SUT receives the load itself)', sut.start);
 
+  // Brokers are not limited here: a scenario may run on a running stack (`--stack running`) of another size.
+  const limits = { sutInstances: sut.instances, sutComponents: sutComponents(sut.command) };
   const faults = arr(o.faults, `${path}.faults`, { optional: true }).map((f, i) =>
-    validateFault(f, `${path}.faults[${i}]`),
+    validateFault(f, `${path}.faults[${i}]`, limits),
   );
 
   const slo = (o.slo ?? {}) as SloSpec;

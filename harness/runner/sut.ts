@@ -19,9 +19,9 @@ export interface SutEnv {
   dlqTopic?: string;
 }
 
-export interface SutInstance extends ProcessControl {
+/** A process of the SUT that faults act on: one of its instances, or a component of the reference SUT. */
+export interface SutProcess extends ProcessControl {
   readonly name: string;
-  readonly index: number;
   readonly pid: number;
   readonly logFile: string;
   restart(): Promise<void>;
@@ -31,10 +31,20 @@ export interface SutInstance extends ProcessControl {
   readonly unexpectedExits: { time: number; code: number | null; signal: string | null }[];
 }
 
+export interface SutInstance extends SutProcess {
+  /** 0-based, as STREAMPROOF_INSTANCE. */
+  readonly index: number;
+}
+
 export interface StartedSut {
   readonly instances: SutInstance[];
   /** The reference pipeline's collector (HTTP ingest), e.g. `http://127.0.0.1:8080`. */
   readonly collectorUrl?: string;
+  /**
+   * Processes of the SUT beside its instances, by component name (`lake` -> the process named `sut:lake`): the
+   * reference pipeline's lake sink and collector. Process faults target them as `sut:<name>`.
+   */
+  readonly components?: Readonly<Record<string, SutProcess>>;
   stop(): Promise<void>;
 }
 

@@ -49,7 +49,7 @@ fi
 tarball=$(ls "$work"/pack/streamproof-*.tgz)
 ok "npm pack: $(basename "$tarball") ($(du -k "$tarball" | cut -f1) KiB)"
 check "tarball carries the patched @platformatic/kafka and no tests" bash -c "
-  tar -xzOf '$tarball' package/node_modules/@platformatic/kafka/dist/clients/consumer/consumer.js | grep -q 'streamproof-patch: aborted-transactions' &&
+  tar -xzOf '$tarball' package/node_modules/@platformatic/kafka/dist/clients/consumer/consumer.js | grep -q 'streamproof-patch: aborted-transactions-v2' &&
   ! tar -tzf '$tarball' | grep -v '^package/node_modules/' | grep -E '\\.test\\.|/test/|__snapshots__|fixtures'"
 
 echo "== install into an empty project"
@@ -77,7 +77,7 @@ check "read_committed fix: streamproof resolves its own patched @platformatic/ka
   const want = join(process.cwd(), 'node_modules/streamproof/node_modules/@platformatic/kafka/');
   if (!main.startsWith(want)) throw new Error('streamproof resolves @platformatic/kafka at ' + main + ', not its bundled copy');
   const consumer = join(dirname(main), 'clients/consumer/consumer.js');
-  if (!readFileSync(consumer, 'utf8').includes('streamproof-patch: aborted-transactions')) throw new Error(consumer + ': not patched');
+  if (!readFileSync(consumer, 'utf8').includes('streamproof-patch: aborted-transactions-v2')) throw new Error(consumer + ': not patched');
   const top = 'node_modules/@platformatic/kafka/dist/clients/consumer/consumer.js';
   if (existsSync(top) && readFileSync(top, 'utf8').includes('streamproof-patch')) throw new Error(top + ' was patched');
   console.log('bundled and patched:', consumer);

@@ -33,26 +33,29 @@ const patches = [
     // producer id keeps only the last range). Replaced with the Java client's algorithm: walk the batches in offset
     // order; a producer enters the aborted set when its aborted transaction's first offset is reached, its data
     // batches are skipped while it is in the set, and its abort marker takes it out. Control batches stay (the
-    // messages stream filters them and needs them to advance offsets).
+    // messages stream filters them and needs them to advance offsets). A skipped batch stays too, emptied of its
+    // records: the stream moves its fetch position to the end of the last batch of a response, so a response made
+    // only of aborted data (an aborted transaction larger than a fetch, or one that crosses a log segment: a fetch
+    // reads one segment) would otherwise leave the position where it was and the consumer would fetch it forever.
     pkg: '@platformatic/kafka',
     file: 'dist/clients/consumer/consumer.js',
-    marker: 'streamproof-patch: aborted-transactions',
+    marker: 'streamproof-patch: aborted-transactions-v2',
     from: `                if (partition.abortedTransactions.length) {
                     const abortedRanges = new Map();`,
-    to: `                if (partition.abortedTransactions.length) { // streamproof-patch: aborted-transactions
+    to: `                if (partition.abortedTransactions.length) { // streamproof-patch: aborted-transactions-v2
                     const aborted = [...partition.abortedTransactions].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
                     const active = new Set();
                     let next = 0;
-                    partition.records = partition.records.filter(batch => {
+                    partition.records = partition.records.map(batch => {
                         while (next < aborted.length && aborted[next].firstOffset <= batch.firstOffset) {
                             active.add(aborted[next].producerId);
                             next++;
                         }
                         if (batch.attributes & IS_CONTROL) {
                             if (batch.records[0]?.key?.readInt16BE(2) === 0) active.delete(batch.producerId);
-                            return true;
+                            return batch;
                         }
-                        return !active.has(batch.producerId);
+                        return active.has(batch.producerId) ? { ...batch, records: [] } : batch;
                     });
                 }
                 if (false) {

@@ -54,6 +54,8 @@ export interface Observer {
   readonly errors: number;
   /** Times the client was replaced after errors (reading resumed at the observer's own offsets). */
   readonly reconnects: number;
+  /** The next offset to read per output partition (index = partition): past every record, marker and aborted batch read. */
+  positions(): readonly bigint[];
   /**
    * Resolves once nothing new arrived for `quietMs` while every partition was readable, or at `deadline` (epoch ms);
    * true if it went quiet. Throws when the observer cannot read the output (see the module comment).
@@ -377,6 +379,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
     get reconnects() {
       return reconnects;
     },
+    positions: () => [...next],
     async waitQuiet(quietMs, deadline) {
       // Quiet is measured from the later of the last record and this call: a pipeline that has written nothing
       // yet still gets the whole quiet period to start. Time during which some partition could not be read does

@@ -21,11 +21,13 @@ import { ensureTopic } from '../kafka/clients.ts';
 import { type StartedStack, startStack } from '../stack/stack.ts';
 import { versions } from '../stack/versions.ts';
 import { captureCrashes } from '../util/crash.ts';
+import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { createContract } from './contract-setup.ts';
 import { type DrainReport, drainPipeline } from './drain.ts';
 import { type LagSampler, type LagSamples, lagResult, startLagSampler } from './lag.ts';
 import { type Observer, startObserver } from './observer.ts';
+import { outputUnread } from './output-end.ts';
 import { waitReady } from './ready.ts';
 import { startReferenceSut } from './reference-sut.ts';
 import { buildResult, type RunError, type RunResult } from './result.ts';
@@ -294,6 +296,20 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       groupConsumer: sc.sut.ready === 'group',
       progress,
     });
+    // Quiet output is only evidence if the observer read the output to its end: one stuck on a partition would turn
+    // every committed record after it into a false `lost`.
+    const unread = await outputUnread({
+      bootstrap: theStack.bootstrap,
+      topic: output,
+      positions: () => observer!.positions(),
+      timeoutMs: Math.max(10_000, sc.drain.quietMs * 2),
+    });
+    if (unread !== undefined) {
+      throw new StreamproofError(
+        'TIMEOUT',
+        `${unread}: the output cannot be judged (the drain's quiet output was the observer not moving)`,
+      );
+    }
     progress({ phase: 'run', message: `judging the output under the ${theContract.name} contract` });
     const finishCtx = {
       input: inputReader({ bootstrap: theStack.bootstrap, topic: input, ...setup }),

@@ -33,7 +33,7 @@
 import { EventDecoder } from '../common/event-codec.ts';
 import { startStatusServer } from '../common/http.ts';
 import { discoverBootstrap, ensureTopics, errorText, isFencingError, rotate } from '../common/kafka.ts';
-import { pause, within } from '../common/lifecycle.ts';
+import { pause, startWithin, within } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import { Registry } from '../common/metrics.ts';
 import { SchemaRegistryClient } from '../common/registry.ts';
@@ -367,8 +367,11 @@ export async function startAttributor(
   }, 2_000);
   lagTimer.unref();
 
-  // The first session is part of starting: a process that cannot join its group at all fails to start.
-  session = await openSession();
+  // The first session is part of starting: a process that cannot join its group within 60 s fails to start (a broker
+  // or coordinator down at that moment, a fault or a rolling restart, is ridden out meanwhile).
+  session = await startWithin(openSession, 60_000, (err, attempt) =>
+    log('first session failed to start; retrying', { attempt, ...errorFields(err) }),
+  );
   log('session started', { session: session.n, bootstrap: rotate(bootstrap, session.n) });
   let failedOpens = 0;
   const loop = (async () => {

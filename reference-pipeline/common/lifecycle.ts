@@ -50,3 +50,26 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
   return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
+
+/**
+ * Starts something that needs the cluster (a consumer session joining its group), retrying with a backoff for up to
+ * `withinMs`: a process started while a broker or its group coordinator is down (a restart during a rolling restart
+ * or a broker fault) rides it out, as it would ride out the same outage later; one that still cannot start after
+ * that (a wrong address, a cluster that is not there) fails to start, with the last error.
+ */
+export async function startWithin<T>(
+  start: () => Promise<T>,
+  withinMs: number,
+  onRetry: (err: unknown, attempt: number) => void,
+): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (Date.now() >= deadline) throw err;
+      onRetry(err, attempt);
+      await pause(Math.min(5_000, 250 * 2 ** Math.min(attempt, 5), Math.max(0, deadline - Date.now())));
+    }
+  }
+}

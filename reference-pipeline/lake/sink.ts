@@ -25,7 +25,7 @@ import type { CommonConfig } from '../common/config.ts';
 import { EventDecoder } from '../common/event-codec.ts';
 import { startStatusServer } from '../common/http.ts';
 import { bufferMessages, discoverBootstrap, ensureTopics, guarded, rotate } from '../common/kafka.ts';
-import { pause, within } from '../common/lifecycle.ts';
+import { pause, startWithin, within } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
 import { Registry } from '../common/metrics.ts';
 import { SchemaRegistryClient } from '../common/registry.ts';
@@ -199,7 +199,10 @@ export async function startLakeSink(
     await within(s.stream.close(), 5_000, 'closing the stream').catch(() => {});
     await within(s.consumer.close(), 5_000, 'leaving the group').catch(() => closeQuietly(s.consumer));
   };
-  let session: Session | undefined = await openSession();
+  // The first session is part of starting; a broker or coordinator down at that moment is ridden out for 60 s.
+  let session: Session | undefined = await startWithin(openSession, 60_000, (err, attempt) =>
+    log('first session failed to start; retrying', { attempt, ...errorFields(err) }),
+  );
 
   const toRows = async (batch: Msg[]) => {
     for (const m of batch) {

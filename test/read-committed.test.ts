@@ -15,6 +15,21 @@ import { outputUnread } from '../harness/runner/output-end.ts';
 import { type StartedStack, startStack } from '../harness/stack/stack.ts';
 import { readN } from './helpers.ts';
 
+/** A transactional string producer with a fresh transactional id (`<name>-<uuid>`). */
+function transactionalProducer(bootstrap: string, name: string) {
+  return new Producer({
+    clientId: `${name}-test`,
+    bootstrapBrokers: [bootstrap],
+    serializers: stringSerializers,
+    idempotent: true,
+    acks: -1,
+    transactionalId: `${name}-${randomUUID()}`,
+    producerId: -1n,
+    producerEpoch: -1,
+    retryDelay: 50,
+  });
+}
+
 describe('read_committed through the harness client', () => {
   let stack: StartedStack;
   beforeAll(async () => {
@@ -27,17 +42,7 @@ describe('read_committed through the harness client', () => {
   it('two aborted transactions of one producer and a committed one, read in one fetch: only the committed records', async () => {
     const topic = `rc-${randomUUID()}`;
     await ensureTopic(stack.bootstrap, topic, { partitions: 1 });
-    const producer = new Producer({
-      clientId: 'rc-test',
-      bootstrapBrokers: [stack.bootstrap],
-      serializers: stringSerializers,
-      idempotent: true,
-      acks: -1,
-      transactionalId: `rc-${randomUUID()}`,
-      producerId: -1n,
-      producerEpoch: -1,
-      retryDelay: 50,
-    });
+    const producer = transactionalProducer(stack.bootstrap, 'rc');
     try {
       for (const [name, end] of [
         ['aborted-1', 'abort'],
@@ -66,17 +71,7 @@ describe('read_committed through the harness client', () => {
     const topic = `rc-seg-${randomUUID()}`;
     // Small segments: the aborted transaction below spans several, and a fetch reads one segment at a time.
     await ensureTopic(stack.bootstrap, topic, { partitions: 1, configs: { 'segment.bytes': String(1024 * 1024) } });
-    const producer = new Producer({
-      clientId: 'rc-seg-test',
-      bootstrapBrokers: [stack.bootstrap],
-      serializers: stringSerializers,
-      idempotent: true,
-      acks: -1,
-      transactionalId: `rc-seg-${randomUUID()}`,
-      producerId: -1n,
-      producerEpoch: -1,
-      retryDelay: 50,
-    });
+    const producer = transactionalProducer(stack.bootstrap, 'rc-seg');
     const big = 'x'.repeat(1000);
     try {
       for (const [name, end, n] of [

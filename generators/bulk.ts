@@ -22,7 +22,7 @@ import { type BadEvents, type BadEventsOptions, resolveBadEvents } from './bad-s
 import { fillAvro } from './bulk-avro.ts';
 import { ascii, digits, writeDigits } from './bulk-bytes.ts';
 import { drawFields, encodeJson } from './bulk-json.ts';
-import { type Event, eventId, userId } from './event.ts';
+import { type Event, eventId, type SchemaVersion, userId } from './event.ts';
 import {
   EventFields,
   resolveTrafficModel,
@@ -110,6 +110,8 @@ export interface BulkGenerator {
   nextBatch(n: number): BulkBatch;
   /** The event at generator index `index`, by replaying the stream from the seed (O(index), no encoding). */
   eventAt(index: number): Event;
+  /** From the next record on: records of `version`, framed with `schemaId` (a live schema upgrade). */
+  switchSchema(version: SchemaVersion, schemaId: number): void;
 }
 
 export function createBulkGenerator(options: BulkGeneratorOptions = {}): BulkGenerator {
@@ -168,8 +170,9 @@ export class Bulk implements BulkGenerator {
   constructor(
     readonly seed: number,
     readonly format: BulkFormat,
-    readonly schemaId: number,
-    readonly model: TrafficModel,
+    /** Changed only by `switchSchema`. */
+    public schemaId: number,
+    public model: TrafficModel,
   ) {
     this.rng = new Sfc32(seed);
     this.state = new TrafficState(model.users);
@@ -229,6 +232,21 @@ export class Bulk implements BulkGenerator {
       this.userSeqs,
       this.model.producerId,
     );
+  }
+
+  /**
+   * A live schema upgrade: the records generated from now on are of `version`, framed with `schemaId` (Avro). The
+   * stream goes on (same users and user_seq counters, same send schedule); only the draws of the version's own fields
+   * (device, consent) start or stop here. `eventAt` replays the stream at the version it started with.
+   */
+  switchSchema(version: SchemaVersion, schemaId: number): void {
+    const { stages, ratePerSec, ...rest } = this.model.options;
+    this.model = resolveTrafficModel(
+      'bulk',
+      { ...rest, schemaVersion: version, ...(stages === undefined ? { ratePerSec } : { stages: [...stages] }) },
+      { users: this.model.users },
+    );
+    this.schemaId = intOption('bulk.schemaId', schemaId, 1, 0, 0xffffffff);
   }
 
   eventAt(index: number): Event {

@@ -68,6 +68,8 @@ export interface FaultRow {
   startSec: number;
   healSec: number | null;
   recovery: FaultRecovery | undefined;
+  /** The fault's own one-line account (a schema upgrade: `v2 -> v3: schema id 7, compatible`), when it gave one. */
+  detail: string | undefined;
 }
 
 /** Time zero of a run's charts and fault offsets: the load start when recorded, else the run start. */
@@ -88,6 +90,7 @@ export function faultRows(run: RunResult): FaultRow[] {
     startSec: (Date.parse(f.startedAt) - zero) / 1000,
     healSec: f.healedAt === null ? null : (Date.parse(f.healedAt) - zero) / 1000,
     recovery: rec.find((r) => r.faultId === f.faultId),
+    detail: f.detail?.summary,
   }));
 }
 

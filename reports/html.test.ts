@@ -36,6 +36,42 @@ describe('htmlReport', () => {
     );
   });
 
+  it('a schema upgrade on the time axis and in the fault table: its versions, a refusal said so', () => {
+    const r = structuredClone(fixture('pass')) as RunResult;
+    const at = r.faults[0]!.startedAt;
+    r.faults = [
+      {
+        faultId: 'up',
+        fault: 'schema-upgrade',
+        target: 'load',
+        startedAt: at,
+        healedAt: at,
+        detail: { summary: 'v2 -> v3: schema id 12, compatible under BACKWARD' },
+      },
+      {
+        faultId: 'bad',
+        fault: 'schema-upgrade',
+        target: 'load',
+        startedAt: at,
+        healedAt: at,
+        detail: { summary: 'v2 -> e.avsc (as v3) refused by the registry under BACKWARD (the load kept v2): x' },
+      },
+    ];
+    const html = htmlReport(reportInputFor(r));
+    const faults = (dataBlock(html).runs[0]!.faults as { label: string; short: string }[]).map((f) => [
+      f.short,
+      f.label,
+    ]);
+    expect(faults).toEqual([
+      ['1 schema-upgrade v2 -> v3', '1: schema-upgrade on load (v2 -> v3: schema id 12, compatible under BACKWARD)'],
+      [
+        '2 schema-upgrade v2 -> e.avsc refused',
+        '2: schema-upgrade on load (v2 -> e.avsc (as v3) refused by the registry under BACKWARD (the load kept v2): x)',
+      ],
+    ]);
+    expect(html).toContain('<small>v2 -&gt; v3: schema id 12, compatible under BACKWARD</small>');
+  });
+
   it('escapes hostile text everywhere and the embedded JSON cannot end its script block', () => {
     const r = structuredClone(fixture('fail')) as RunResult;
     r.name = NASTY;

@@ -96,8 +96,14 @@ function statusCell(s: 'ok' | 'FAILED' | 'BREACHED' | 'unknown'): string {
   return `<td class="${cls}">${h(s)}</td>`;
 }
 
+/** On the time axis, a schema upgrade says its versions (and a refusal): `3 schema-upgrade v2 -> v3`. */
+function shortDetail(f: FaultRow): string {
+  const m = f.detail === undefined ? null : /^(v\d+ -> [^\s:]+)/.exec(f.detail);
+  return m ? ` ${m[1]}${/ refused by the registry/.test(f.detail!) ? ' refused' : ''}` : '';
+}
+
 function faultLabel(f: FaultRow): string {
-  return `${f.index + 1}: ${f.fault}${f.target ? ` on ${f.target}` : ''}`;
+  return `${f.index + 1}: ${f.fault}${f.target ? ` on ${f.target}` : ''}${f.detail ? ` (${f.detail})` : ''}`;
 }
 
 function chartData(run: RunResult, index: number) {
@@ -127,7 +133,7 @@ function chartData(run: RunResult, index: number) {
     faults: faultRows(run).map((f) => ({
       start: f.startSec,
       end: f.healSec,
-      short: `${f.index + 1} ${f.fault}`,
+      short: `${f.index + 1} ${f.fault}${shortDetail(f)}`,
       label: faultLabel(f),
     })),
   };
@@ -186,7 +192,7 @@ function runSection(run: RunResult, index: number, input: ReportInput): string {
       const dur = f.healSec === null ? 'not healed' : `${fmtNum(f.healSec - f.startSec, 1)} s`;
       out.push(
         `<tr class="fault-window" data-fault-index="${f.index}" data-fault-id="${h(f.faultId)}" data-fault="${h(f.fault)}" data-target="${h(f.target)}" data-label="${h(faultLabel(f))}" data-start-sec="${f.startSec}" data-heal-sec="${f.healSec ?? ''}" data-recovery="${h(f.recovery?.status ?? 'not measured')}">` +
-          `<td class="num">${f.index + 1}</td><td>${h(f.fault)}</td><td>${h(f.target || '-')}</td>` +
+          `<td class="num">${f.index + 1}</td><td>${h(f.fault)}${f.detail ? `<br><small>${h(f.detail)}</small>` : ''}</td><td>${h(f.target || '-')}</td>` +
           `<td class="num">${fmtNum(f.startSec, 1)}</td><td class="num">${f.healSec === null ? 'not healed' : fmtNum(f.healSec, 1)}</td>` +
           `<td class="num">${h(dur)}</td><td>${h(recoveryText(f.recovery))}</td></tr>`,
       );

@@ -155,7 +155,7 @@ function runSection(run: RunResult, input: ReportInput, level: string): string {
           ['#', 'fault', 'target', 'start (s)', 'healed (s)', 'recovery'],
           faults.map((f) => [
             String(f.index + 1),
-            mdText(f.fault),
+            mdText(f.detail ? `${f.fault} (${f.detail})` : f.fault),
             f.target ? mdText(f.target) : '-',
             f.startSec.toFixed(1),
             f.healSec === null ? 'not healed' : f.healSec.toFixed(1),

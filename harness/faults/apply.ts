@@ -17,9 +17,13 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf, StreamproofError } from '../util/errors.ts';
+import { applyGroupFault, healGroupFaults } from './apply-group.ts';
 import { heldPart, hold, holdsOf, type Part, part, release, undoAll } from './apply-parts.ts';
+import { applyRoleFault, type ResolvedRole } from './apply-roles.ts';
 import { abortableSleep, rollingRestart } from './apply-rolling-restart.ts';
+import { applySchemaUpgrade } from './apply-schema.ts';
 import { everyProcess, type FaultContext, type ProcessTarget, proxiesOf, type ToxicBody } from './context.ts';
+import { parseRoleTarget } from './role-targets.ts';
 import { type FaultSpec, isToxicFault, parseTarget, type ToxicFault } from './spec.ts';
 
 export interface ActiveFault {
@@ -36,7 +40,14 @@ export interface ActiveFault {
    * (its message says where it stopped). Heal it after either.
    */
   readonly ended?: Promise<void>;
+  /** What it did, for the history and reports (a schema upgrade: its verdict); `summary` is one line for people. */
+  readonly detail?: FaultDetail;
+  /** A role target (`leader:events/0`, `controller`, ...): the role and the broker that held it (apply-roles.ts). */
+  readonly resolved?: ResolvedRole;
 }
+
+/** A fault's own account of what it did; carried by its history records (`FaultRecord.detail`). */
+export type FaultDetail = { readonly summary: string } & Readonly<Record<string, unknown>>;
 
 export interface ApplyOptions {
   faultId?: string;
@@ -52,6 +63,9 @@ export interface ApplyOptions {
  */
 export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: ApplyOptions = {}): Promise<ActiveFault> {
   const faultId = opts.faultId ?? spec.name ?? spec.kind;
+  if (spec.kind === 'schema-upgrade') return applySchemaUpgrade(spec, ctx, faultId);
+  if (spec.kind === 'fence' || spec.kind === 'rebalance') return applyGroupFault(spec, ctx, faultId);
+  if (spec.kind === 'leader-move' || parseRoleTarget(spec.target)) return applyRoleFault(spec, ctx, opts, applyFault);
   const target = parseTarget(spec.target);
   if (!target) throw StreamproofError.at('FAULT_UNKNOWN_TARGET', `not a target: ${spec.target}`, { faultId });
   if (target.type === 'cluster' || spec.kind === 'rolling-restart') {
@@ -141,7 +155,7 @@ export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: Apply
  */
 export async function healAll(ctx: FaultContext): Promise<void> {
   holdsOf(ctx).clear();
-  const errors: unknown[] = [];
+  const errors: unknown[] = await healGroupFaults(ctx);
   try {
     await ctx.toxiproxy.reset();
   } catch (err) {

@@ -10,7 +10,10 @@ import type { ProcessControl } from '../stack/process.ts';
 import type { BrokerHandle, StartedStack } from '../stack/stack.ts';
 import { proxyName } from '../stack/toxiproxy.ts';
 import { StreamproofError } from '../util/errors.ts';
+import type { SutKafka } from './apply-group.ts';
+import type { SchemaUpgrader } from './apply-schema.ts';
 import type { ParsedTarget, ProcessSelector } from './spec.ts';
+import { type FaultRoles, type RoleOptions, stackRoles } from './stack-roles.ts';
 
 /** A process a fault can crash, freeze and bring back, named as targets name it (`broker:2`, `sut:0`, `sut:lake`). */
 export interface ProcessTarget extends ProcessControl {
@@ -59,6 +62,12 @@ export interface FaultContext {
   underReplicated(): Promise<string[]>;
   /** How often a rolling restart asks `underReplicated` while it waits (default 500 ms). */
   readonly syncPollMs?: number;
+  /** The load's schema, for `schema-upgrade` (set by the runner once the load runs; apply-schema.ts). */
+  schema?: SchemaUpgrader;
+  /** The SUT's group, input topic and transactional ids, for `fence` and `rebalance` (set by the runner; apply-group.ts). */
+  sutKafka?: SutKafka;
+  /** Who holds a role in the cluster now, for role targets and `leader-move` (stack-roles.ts); none: refused. */
+  readonly roles?: FaultRoles;
 }
 
 /** The proxy names of a connection target. */
@@ -90,17 +99,20 @@ export function brokerProcess(h: BrokerHandle): ProcessTarget {
  * The context for a started stack. `sut` returns the SUT instances (index = instance number, 0-based, named
  * `sut:<i>`); the runner passes it once it has started them. `components` returns the SUT's other processes by
  * component name (`lake` for target `sut:lake`; the reference SUT's lake sink and collector). Both are asked each
- * time, so restarted processes are seen.
+ * time, so restarted processes are seen. `roles` is what role targets need of the SUT: its group id, its
+ * transactional id, its output topic and the run's topic suffix (stack-roles.ts).
  */
 export function stackFaultContext(
   stack: StartedStack,
   sut: () => readonly ProcessTarget[] = () => [],
   components: () => Readonly<Record<string, ProcessTarget>> = () => ({}),
+  roles: RoleOptions = {},
 ): FaultContext {
   const brokerIds = stack.status().kafka.brokers.map((b) => b.id);
   return {
     toxiproxy: stack.toxiproxy,
     brokerIds,
+    roles: stackRoles(stack, roles),
     async underReplicated() {
       // Ask a running broker (their direct listeners): one being restarted refuses the connection.
       const brokers = stack.status().kafka.brokers;

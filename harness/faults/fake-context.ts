@@ -6,6 +6,7 @@
 
 import { StreamproofError } from '../util/errors.ts';
 import type { FaultContext, ProcessTarget, ToxicBody, ToxiproxyClient, ToxiproxyProxy } from './context.ts';
+import { FakeRoles } from './fake-roles.ts';
 
 export interface FakeProxyState {
   enabled: boolean;
@@ -139,8 +140,10 @@ export interface FakeContext extends FaultContext {
   readonly sut: FakeProcess[];
   /** The SUT's components by name (`lake` is the process `sut:lake`). */
   readonly components: Record<string, FakeProcess>;
-  /** Toxiproxy calls and process signals, in order. */
+  /** Toxiproxy calls and process signals, in order (and the fake roles' calls: `controller`, `reorder t/0 2,1,3`). */
   readonly log: string[];
+  /** The cluster's roles (role targets, `leader-move`): `events/0` led by 1 of 1,2,3; controller 1; coordinators 2, 3. */
+  readonly roles: FakeRoles;
 }
 
 export function fakeContext(opts: { brokers?: number; sut?: number; components?: string[] } = {}): FakeContext {
@@ -155,6 +158,7 @@ export function fakeContext(opts: { brokers?: number; sut?: number; components?:
     toxiproxy,
     brokerIds: ids,
     replication,
+    roles: new FakeRoles(log),
     async underReplicated() {
       const answer = replication.length > 1 ? replication.shift()! : replication[0];
       if (answer instanceof Error) throw answer;

@@ -3,6 +3,8 @@
  * and the schedule that applies and heals them during a run. See docs/faults.md.
  */
 export { type ActiveFault, applyFault, healAll, toxicAttributes } from './apply.ts';
+export { type SutKafka, sutKafka } from './apply-group.ts';
+export { describeUpgrade, type SchemaUpgradeOutcome, type SchemaUpgrader } from './apply-schema.ts';
 export {
   brokerProcess,
   everyProcess,

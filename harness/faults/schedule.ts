@@ -20,6 +20,7 @@ import type { FaultRecord } from '../history/record.ts';
 import { parseDuration } from '../util/duration.ts';
 import { messageOf, StreamproofError } from '../util/errors.ts';
 import { type ActiveFault, applyFault } from './apply.ts';
+import { type ResolvedRole, resolvedText } from './apply-roles.ts';
 import type { FaultContext } from './context.ts';
 import type { FaultSpec } from './spec.ts';
 
@@ -43,6 +44,11 @@ export interface FaultEventRecord extends FaultRecord {
   readonly spec: FaultSpec;
   /** Proxy names (`broker-1`) or process names (`broker:2`, `sut:0`). */
   readonly targets: readonly string[];
+  /**
+   * A role target (`leader:events/0`, `controller`, ...): the role and the broker that held it when the fault started
+   * (`target` then reads `leader:events/0 → broker:2`).
+   */
+  readonly resolved?: ResolvedRole;
 }
 
 export interface ScheduleError {
@@ -93,7 +99,13 @@ export function planFaults(
   return faults.map((spec, i) => {
     const faultId = spec.name ?? `faults[${i}]`;
     const path = `faults[${i}]`;
-    const raw = spec.kind === 'kill' ? (spec.restartAfter ?? spec.for) : spec.kind === 'rolling-restart' ? 0 : spec.for;
+    // A schema upgrade ends by itself at once (healFrom 'ended').
+    const raw =
+      spec.kind === 'kill'
+        ? (spec.restartAfter ?? spec.for)
+        : spec.kind === 'rolling-restart' || spec.kind === 'schema-upgrade' || spec.kind === 'fence'
+          ? 0
+          : spec.for;
     const forMs = raw === undefined ? (spec.kind === 'restart' ? 0 : undefined) : parseDuration(raw, `${path}.for`);
     let atMs: number;
     if (spec.at === 'random') {
@@ -109,9 +121,9 @@ export function planFaults(
       atMs = parseDuration(spec.at, `${path}.at`);
     }
     const healFrom =
-      spec.kind === 'rolling-restart'
+      spec.kind === 'rolling-restart' || spec.kind === 'schema-upgrade' || spec.kind === 'fence'
         ? 'ended'
-        : spec.kind === 'kill' || spec.kind === 'restart'
+        : spec.kind === 'kill' || spec.kind === 'restart' || spec.kind === 'rebalance'
           ? 'applied'
           : 'schedule';
     return { faultId, spec, atMs, forMs, healFrom };
@@ -162,9 +174,11 @@ export async function runSchedule(
         phase,
         faultId: p.faultId,
         fault: p.spec.kind,
-        target: p.spec.target,
+        target: fault.resolved ? resolvedText(p.spec.target ?? '', fault.resolved) : p.spec.target,
         spec: p.spec,
         targets: fault.targets,
+        ...(fault.resolved ? { resolved: fault.resolved } : {}),
+        ...(fault.detail === undefined ? {} : { detail: fault.detail }),
       });
     } catch (err) {
       errors.push({ faultId: p.faultId, phase: 'record', message: messageOf(err) });

@@ -8,6 +8,8 @@
  * A cluster fault (`rolling-restart`) acts on every broker in turn and ends by itself.
  */
 
+import type { RoleTargetName } from './role-targets.ts';
+
 /** "250ms", "5s", "2m", "1h", or a number of milliseconds. */
 export type Duration = string | number;
 
@@ -36,7 +38,26 @@ export type ProcessKind = (typeof PROCESS_KINDS)[number];
 export const CLUSTER_KINDS = ['rolling-restart'] as const;
 export type ClusterKind = (typeof CLUSTER_KINDS)[number];
 
-export const FAULT_KINDS = [...NETWORK_KINDS, ...PROCESS_KINDS, ...CLUSTER_KINDS] as const;
+/** Faults on the SUT's Kafka identity: its transactional ids (`fence`) and its consumer group (`rebalance`). */
+export const GROUP_KINDS = ['fence', 'rebalance'] as const;
+export type GroupKind = (typeof GROUP_KINDS)[number];
+
+/** Changes to what the load writes (no target of their own): a live schema upgrade of the input events. */
+export const LOAD_KINDS = ['schema-upgrade'] as const;
+export type LoadKind = (typeof LOAD_KINDS)[number];
+
+/** Faults on a partition's leadership (role target `leader:<topic>/<partition>`; role-targets.ts). */
+export const LEADER_KINDS = ['leader-move'] as const;
+export type LeaderKind = (typeof LEADER_KINDS)[number];
+
+export const FAULT_KINDS = [
+  ...NETWORK_KINDS,
+  ...PROCESS_KINDS,
+  ...CLUSTER_KINDS,
+  ...GROUP_KINDS,
+  ...LOAD_KINDS,
+  ...LEADER_KINDS,
+] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Which direction of a connection a toxic acts on: `upstream` client -> broker, `downstream` broker -> client. */
@@ -44,13 +65,13 @@ export const TOXIC_STREAMS = ['upstream', 'downstream', 'both'] as const;
 export type ToxicStream = (typeof TOXIC_STREAMS)[number];
 
 /** `sut->kafka` (every broker proxy) or `sut->broker:N` (the proxy of broker N, `broker-N`). */
-export type ConnectionTarget = 'sut->kafka' | `sut->broker:${number}`;
+export type ConnectionTarget = 'sut->kafka' | `sut->broker:${number}` | `sut->${RoleTargetName}`;
 /**
  * `sut` (every SUT instance), `sut:I` (instance I, 0-based as STREAMPROOF_INSTANCE), `sut:<component>` (a component
  * of the SUT other than its instances, e.g. the reference SUT's `sut:lake` and `sut:collector`), `broker:N` (broker
  * id N).
  */
-export type ProcessTargetName = 'sut' | `sut:${number}` | `sut:${string}` | `broker:${number}`;
+export type ProcessTargetName = 'sut' | `sut:${number}` | `sut:${string}` | `broker:${number}` | RoleTargetName;
 /** `brokers`: every broker of the stack, in id order (cluster faults). */
 export type ClusterTarget = 'brokers';
 export type FaultTarget = ConnectionTarget | ProcessTargetName | ClusterTarget;
@@ -172,10 +193,71 @@ export interface RollingRestartFault extends FaultBase {
   syncTimeout?: Duration;
 }
 
+/**
+ * A producer of the harness takes over the SUT's transactional id(s) (InitProducerId with it), as a zombie takeover
+ * does: the SUT's producer is fenced and its open transaction aborted. `target: "sut"` fences every id the SUT uses,
+ * `"sut:I"` instance I's env-contract id; `transactionalId` names one id instead. Ends by itself.
+ */
+export interface FenceFault extends FaultBase {
+  kind: 'fence';
+  target: 'sut' | `sut:${number}`;
+  transactionalId?: string;
+}
+
+/**
+ * A member of the harness joins the SUT's consumer group (a rebalance), owns its share of the partitions for `for`
+ * without reading or committing anything, then leaves (a second rebalance).
+ */
+export interface RebalanceFault extends FaultBase {
+  kind: 'rebalance';
+  target: 'sut';
+  for: Duration;
+}
+
+export type GroupFault = FenceFault | RebalanceFault;
+
+/**
+ * A live schema upgrade (docs/schema-upgrade.md): the input subject gets the event schema of version `to` (or the
+ * schema in the file `schema`), the registry's compatibility verdict is recorded, and the producers of the load write
+ * version `to` from then on, without stopping. Ends by itself. Its target is the load (`"load"`, the default).
+ */
+export interface SchemaUpgradeFault extends FaultBase {
+  kind: 'schema-upgrade';
+  /** Always `"load"` (filled in by the validation when the scenario leaves it out). */
+  target: 'load';
+  /** The schema version the producers write from the upgrade on (1, 2 or 3; not the starting one). */
+  to: 1 | 2 | 3;
+  /**
+   * An Avro schema file (relative to the scenario file) registered instead of version `to`'s schema: an evolution of
+   * your own, e.g. an incompatible one. The producers still write version `to`'s encoding, under its id.
+   */
+  schema?: string;
+  /** The subject's compatibility level, set before the check; default: whatever the registry has. */
+  compatibility?:
+    | 'NONE'
+    | 'BACKWARD'
+    | 'BACKWARD_TRANSITIVE'
+    | 'FORWARD'
+    | 'FORWARD_TRANSITIVE'
+    | 'FULL'
+    | 'FULL_TRANSITIVE';
+}
+
 export type NetworkFault = ToxicFault | PartitionFault;
 export type ProcessFault = KillFault | PauseFault | RestartFault;
 export type ClusterFault = RollingRestartFault;
-export type FaultSpec = NetworkFault | ProcessFault | ClusterFault;
+/**
+ * The leadership of a partition moved to another in-sync replica for `for`: its replicas reordered with that one
+ * first and the preferred replica elected; the heal restores the original order and elects the preferred one again.
+ * Needs replication factor >= 2.
+ */
+export interface LeaderMoveFault extends FaultBase {
+  kind: 'leader-move';
+  target: `leader:${string}`;
+  for: Duration;
+}
+
+export type FaultSpec = NetworkFault | ProcessFault | ClusterFault | GroupFault | SchemaUpgradeFault | LeaderMoveFault;
 
 export function isToxicFault(spec: FaultSpec): spec is ToxicFault {
   return (TOXIC_KINDS as readonly string[]).includes(spec.kind);
@@ -187,6 +269,10 @@ export function isNetworkFault(spec: FaultSpec): spec is NetworkFault {
 
 export function isProcessFault(spec: FaultSpec): spec is ProcessFault {
   return (PROCESS_KINDS as readonly string[]).includes(spec.kind);
+}
+
+export function isGroupFault(spec: FaultSpec): spec is GroupFault {
+  return (GROUP_KINDS as readonly string[]).includes(spec.kind);
 }
 
 export function isClusterFault(spec: FaultSpec): spec is ClusterFault {

@@ -3,8 +3,11 @@
  * (`faults[1].latencyMs: expected a non-negative integer, got "x"`). Unknown fields are rejected, so a typo
  * (`latency` for `latencyMs`) is an error instead of a silently default fault.
  */
+
+import { compatibilityLevels as COMPATIBILITY_LEVELS } from '../registry/client.ts';
 import { parseDuration } from '../util/duration.ts';
 import { StreamproofError } from '../util/errors.ts';
+import { looksLikeRole } from './role-targets.ts';
 import {
   CLUSTER_KINDS,
   FAULT_KINDS,
@@ -14,6 +17,7 @@ import {
   parseTarget,
   TOXIC_STREAMS,
 } from './spec.ts';
+import { type RoleLimits, roleTarget } from './validate-roles.ts';
 
 /** What the stack offers, when known: targets outside it are rejected at validation instead of mid-run. */
 export interface FaultLimits {
@@ -26,6 +30,8 @@ export interface FaultLimits {
    * for the reference SUT, `[]` for a SUT without any (then every `sut:<name>` is refused). Unknown when omitted.
    */
   sutComponents?: readonly string[];
+  /** The scenario's topics (as written): role targets `leader:<topic>/<p>` on them are checked (validate-roles.ts). */
+  topics?: RoleLimits['topics'];
 }
 
 type FieldCheck = (value: unknown, path: string) => void;
@@ -46,6 +52,10 @@ const FIELDS: Record<FaultKind, { required: Record<string, FieldCheck>; optional
   pause: { required: { for: duration }, optional: {} },
   restart: { required: {}, optional: { for: duration } },
   'rolling-restart': { required: {}, optional: { for: duration, syncTimeout: positiveDuration } },
+  fence: { required: {}, optional: { transactionalId } },
+  rebalance: { required: { for: positiveDuration }, optional: {} },
+  'schema-upgrade': { required: { to: schemaVersion }, optional: { schema: schemaFile, compatibility: level } },
+  'leader-move': { required: { for: positiveDuration }, optional: {} },
 };
 
 function toxic(
@@ -97,9 +107,13 @@ export function validateFault(raw: unknown, path: string, limits: FaultLimits = 
       { path: `${path}.restartAfter` },
     );
   }
+  if (kind === 'fence' && o.transactionalId !== undefined && o.target !== 'sut') {
+    fail(`${path}.target`, '"sut" for a fence fault that names its transactionalId', o.target);
+  }
   if (kind === 'slicer' && o.sizeVariation !== undefined && (o.sizeVariation as number) >= (o.averageSize as number)) {
     fail(`${path}.sizeVariation`, `an integer smaller than averageSize (${o.averageSize})`, o.sizeVariation);
   }
+  if (kind === 'schema-upgrade' && o.target === undefined) return { ...o, target: 'load' } as unknown as FaultSpec;
   return o as unknown as FaultSpec;
 }
 
@@ -124,10 +138,13 @@ export function validateFaults(raw: unknown, path = 'faults', limits: FaultLimit
 }
 
 function requiredWhat(kind: FaultKind, field: string): string {
+  if (field === 'to') return 'the schema version the load switches to: 1, 2 or 3';
   if (field === 'for') {
     return kind === 'pause'
       ? 'a duration like "3s" (how long the process stays paused)'
-      : `a duration like "3s" (how long the ${kind} fault lasts; network faults always end)`;
+      : kind === 'rebalance'
+        ? 'a duration like "5s" (how long the harness member stays in the group)'
+        : `a duration like "3s" (how long the ${kind} fault lasts; network faults always end)`;
   }
   return kind === 'bandwidth' || kind === 'slicer' ? 'a positive integer' : 'a non-negative integer';
 }
@@ -143,6 +160,19 @@ function duration(value: unknown, path: string): void {
 }
 
 function target(kind: FaultKind, value: unknown, path: string, limits: FaultLimits): void {
+  if (kind === 'schema-upgrade') {
+    if (value !== undefined && value !== 'load')
+      fail(path, '"load" or nothing (a schema upgrade acts on the load)', value);
+    return;
+  }
+  if (kind === 'fence' || kind === 'rebalance') {
+    groupTarget(kind, value, path, limits);
+    return;
+  }
+  if (kind === 'leader-move' || (typeof value === 'string' && looksLikeRole(value))) {
+    roleTarget(kind, value, path, limits);
+    return;
+  }
   const network = (NETWORK_KINDS as readonly string[]).includes(kind);
   const cluster = (CLUSTER_KINDS as readonly string[]).includes(kind);
   const type = network ? 'connection' : cluster ? 'cluster' : 'process';
@@ -177,6 +207,45 @@ function target(kind: FaultKind, value: unknown, path: string, limits: FaultLimi
     if (n !== undefined && parsed.instance >= n) {
       fail(path, `a SUT instance from sut:0 to sut:${n - 1} (instances are 0-based)`, value);
     }
+  }
+}
+
+/** `fence`: "sut" (every transactional id of the SUT) or "sut:I"; `rebalance`: "sut" (its consumer group). */
+function groupTarget(kind: 'fence' | 'rebalance', value: unknown, path: string, limits: FaultLimits): void {
+  const parsed = typeof value === 'string' ? parseTarget(value) : undefined;
+  const instance = parsed?.type === 'process' && 'instance' in parsed ? parsed.instance : undefined;
+  if (kind === 'rebalance' && instance !== 'all')
+    fail(path, '"sut" (the SUT\'s consumer group) for a rebalance fault', value);
+  if (instance === undefined) {
+    fail(path, '"sut" (every transactional id of the SUT) or "sut:I" (instance I\'s) for a fence fault', value);
+  }
+  const n = limits.sutInstances;
+  if (typeof instance === 'number' && n !== undefined && instance >= n) {
+    fail(path, `a SUT instance from sut:0 to sut:${n - 1} (instances are 0-based)`, value);
+  }
+}
+
+function transactionalId(value: unknown, path: string): void {
+  // Kafka takes any non-empty string; control characters would only hide in reports.
+  if (typeof value !== 'string' || value.length === 0 || value.length > 249 || [...value].some((ch) => ch < ' ')) {
+    fail(path, 'a transactional id (a non-empty string of at most 249 printable characters)', value);
+  }
+}
+
+function schemaVersion(value: unknown, path: string): void {
+  if (value !== 1 && value !== 2 && value !== 3) fail(path, 'a schema version of the input events: 1, 2 or 3', value);
+}
+
+function schemaFile(value: unknown, path: string): void {
+  // Read and checked as Avro where the scenario's directory is known (loadScenario, and the runner's schema hook).
+  if (typeof value !== 'string' || !/\.(avsc|json)$/.test(value)) {
+    fail(path, 'the path of an Avro schema file (".avsc" or ".json", relative to the scenario)', value);
+  }
+}
+
+function level(value: unknown, path: string): void {
+  if (!(COMPATIBILITY_LEVELS as readonly unknown[]).includes(value)) {
+    fail(path, COMPATIBILITY_LEVELS.map((l) => `"${l}"`).join(', '), value);
   }
 }
 

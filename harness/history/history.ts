@@ -20,7 +20,7 @@ import { LatencyStore } from './latency-store.ts';
 import { ObservationStore, type ObservationStoreOptions } from './observation-store.ts';
 import { OrderStore, type OrderStoreOptions } from './order-store.ts';
 import { OutcomeStore } from './outcome-store.ts';
-import { type HistoryRecord, OUTCOMES, parseEventId } from './record.ts';
+import { type FaultRecordDetail, type HistoryRecord, OUTCOMES, parseEventId } from './record.ts';
 
 export const HISTORY_FORMAT = 'streamproof.history' as const;
 export const HISTORY_VERSION = 1 as const;
@@ -32,6 +32,8 @@ export interface FaultWindow {
   readonly target: string | undefined;
   readonly startedAt: number;
   readonly healedAt: number | undefined;
+  /** The fault's account of what it did, from its records (the latest one that had one). */
+  readonly detail?: FaultRecordDetail;
 }
 
 export interface DrainState {
@@ -133,6 +135,7 @@ export class History {
             target: r.target,
             startedAt: r.time,
             healedAt: prev?.healedAt,
+            ...detailOf(r.detail ?? prev?.detail),
           });
         } else {
           this.#faults.set(r.faultId, {
@@ -142,6 +145,7 @@ export class History {
             // A heal without a recorded start: the window is unknown, so it is taken as an instant.
             startedAt: prev?.startedAt ?? r.time,
             healedAt: r.time,
+            ...detailOf(r.detail ?? prev?.detail),
           });
         }
         return;
@@ -286,10 +290,21 @@ export class History {
         target: typeof w.target === 'string' ? w.target : undefined,
         startedAt: w.startedAt,
         healedAt: typeof w.healedAt === 'number' ? w.healedAt : undefined,
+        ...detailOf(
+          typeof w.detail === 'object' &&
+            w.detail !== null &&
+            typeof (w.detail as { summary?: unknown }).summary === 'string'
+            ? (w.detail as FaultRecordDetail)
+            : undefined,
+        ),
       });
     });
     return h;
   }
+}
+
+function detailOf(detail: FaultRecordDetail | undefined): { detail?: FaultRecordDetail } {
+  return detail === undefined ? {} : { detail };
 }
 
 /** Builds a History from records (tests, replays, small runs). */

@@ -82,9 +82,14 @@ export interface FaultRecord {
   readonly faultId: string;
   /** The fault's kind, e.g. `latency`, `partition`, `kill`. */
   readonly fault: string;
-  /** What it hit, e.g. `broker-1`, `sut`. */
+  /** What it hit, e.g. `broker-1`, `sut`; a role target with the broker it resolved to: `leader:events/0 → broker:2`. */
   readonly target?: string | undefined;
+  /** The fault's own account of what it did (a schema upgrade: versions, schema id, the registry's verdict). */
+  readonly detail?: FaultRecordDetail | undefined;
 }
+
+/** `summary` is one line for people; the rest is the fault's structured account, kept as given. */
+export type FaultRecordDetail = { readonly summary: string } & Readonly<Record<string, unknown>>;
 
 export interface DrainRecord {
   readonly kind: 'drain';

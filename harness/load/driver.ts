@@ -25,6 +25,7 @@
  *   is `unknown` and what never left the queue is `failed` (it was never handed to Kafka).
  */
 import { createBulkGenerator } from '../../generators/bulk.ts';
+import type { SchemaVersion } from '../../generators/event.ts';
 import type { History } from '../history/index.ts';
 import type { Progress } from '../util/progress.ts';
 import type { Clock } from './clock.ts';
@@ -60,6 +61,7 @@ export class LoadDriver {
   readonly startTime: number;
   readonly endTime: number;
   #engine: PacingEngine<OutMessage, LoadSummary>;
+  #sources: PartitionSource[];
 
   constructor(cfg: ResolvedLoad, deps: DriverDeps) {
     const partitions = deps.partitions;
@@ -81,6 +83,7 @@ export class LoadDriver {
       });
       return new PartitionSource(gen, endTime, j, cfg.topic, partitions, k, lanes, cfg.slice);
     });
+    this.#sources = sources;
     this.#engine = new PacingEngine(
       {
         durationMs: cfg.durationMs,
@@ -128,6 +131,14 @@ export class LoadDriver {
   /** Stops offering now, drains what was offered, resolves with the summary. */
   stop(): Promise<LoadSummary> {
     return this.#engine.stop();
+  }
+
+  /**
+   * A live schema upgrade: every lane offers events of `version`, framed with `schemaId`, from now on (the events it
+   * generated ahead are written again; event-source.ts). Between two ticks, so no offer sees half of it.
+   */
+  switchSchema(version: SchemaVersion, schemaId: number): void {
+    for (const s of this.#sources) s.switchSchema(version, schemaId);
   }
 
   get inFlight(): number {

@@ -11,8 +11,16 @@
  */
 import { type BadEvents, badEventAt, isBadSlot } from '../../generators/bad-slots.ts';
 import type { BulkGenerator } from '../../generators/bulk.ts';
-import type { Event } from '../../generators/event.ts';
-import { decodeAvro, decodeConfluent, decodeJson } from '../../generators/schemas.ts';
+import type { Event, SchemaVersion } from '../../generators/event.ts';
+import {
+  decodeAvro,
+  decodeConfluent,
+  decodeJson,
+  EVENT_TYPES_AVRO,
+  encodeAvro,
+  encodeConfluent,
+  encodeJson,
+} from '../../generators/schemas.ts';
 import { partitionForKey } from './murmur2.ts';
 import type { OutMessage } from './transport.ts';
 
@@ -60,6 +68,26 @@ export abstract class EventSource<M> {
     this.badIds.add(`${this.producerId}-${seq}`);
     return badEventAt(this.bad!, gen.seed, this.producerId, seq, { event, version, schemaId: gen.schemaId }).bytes;
   }
+
+  /**
+   * A live schema upgrade (docs/schema-upgrade.md): the generator writes `version`, framed with `schemaId`, from its
+   * next record on, and the events generated but not yet offered (at most a chunk) are written again in `version`
+   * (Avro resolution: a field the old version lacks takes its default), so every event offered from now on is of
+   * `version`. Bad records stay as they were made.
+   */
+  switchSchema(version: SchemaVersion, schemaId: number): void {
+    const from = this.gen.model.schemaVersion;
+    const fromId = this.gen.schemaId;
+    this.gen.switchSchema(version, schemaId);
+    if (from === version && (fromId === schemaId || this.gen.format === 'json')) return;
+    for (let i = this.head; i < this.msgs.length; i++) {
+      if (this.badIds.has(`${this.producerId}-${this.seq[i]}`)) continue;
+      this.msgs[i] = this.rewrite(this.msgs[i]!, (v) => rewriteValue(v, this.gen.format, from, version, schemaId));
+    }
+  }
+
+  /** The message with its value replaced. */
+  protected abstract rewrite(m: M, value: (old: Buffer) => Buffer): M;
 
   /** Generates the next chunk of this source's events. False when the schedule is exhausted. */
   refill(): boolean {
@@ -132,6 +160,19 @@ export abstract class EventSource<M> {
   }
 }
 
+/** An event's value written again in version `to` (Avro: framed with `schemaId`). */
+export function rewriteValue(
+  value: Buffer,
+  format: 'avro' | 'json',
+  from: SchemaVersion,
+  to: SchemaVersion,
+  schemaId: number,
+): Buffer {
+  const body = format === 'json' ? encodeAvro(from, decodeJson(value, from) as Event) : decodeConfluent(value).body;
+  const event = { ...(decodeAvro(body, from, to) as Event), schema_version: to } as Event;
+  return format === 'json' ? encodeJson(event) : encodeConfluent(schemaId, EVENT_TYPES_AVRO[to], event);
+}
+
 /** A Kafka lane's events: the partitions `p % totalLanes === laneIndex` (and the slice's), for one engine lane. */
 export class PartitionSource extends EventSource<OutMessage> {
   constructor(
@@ -146,6 +187,10 @@ export class PartitionSource extends EventSource<OutMessage> {
     readonly slice: { readonly index: number; readonly count: number } | undefined,
   ) {
     super(gen, endTime, engineLane);
+  }
+
+  protected rewrite(m: OutMessage, value: (old: Buffer) => Buffer): OutMessage {
+    return { ...m, value: value(m.value) };
   }
 
   protected keep(
@@ -186,6 +231,10 @@ export class UserSource extends EventSource<Buffer> {
     readonly lanes: number,
   ) {
     super(gen, endTime, -1);
+  }
+
+  protected rewrite(m: Buffer, value: (old: Buffer) => Buffer): Buffer {
+    return value(m);
   }
 
   protected keep(

@@ -6,6 +6,7 @@
  *   const summary = await load.done;          // or: await load.stop()
  */
 import { createBulkGenerator } from '../../generators/bulk.ts';
+import type { SchemaVersion } from '../../generators/event.ts';
 import type { History } from '../history/index.ts';
 import { admin, clusterBootstrap } from '../kafka/clients.ts';
 import { StreamproofError } from '../util/errors.ts';
@@ -32,6 +33,11 @@ export interface RunningLoad extends AsyncDisposable {
   readonly done: Promise<LoadSummary>;
   /** Stop offering now, drain what was offered (bounded by drainTimeoutMs), return the summary. */
   stop(): Promise<LoadSummary>;
+  /**
+   * A live schema upgrade: every event offered from now on is of `version`, framed with `schemaId` (driver.ts).
+   * Throws StreamproofError `LOAD_INVALID_OPTION` before the schedule started or after it ended.
+   */
+  switchSchema(version: SchemaVersion, schemaId: number): void;
 }
 
 /** Validates synchronously (throws StreamproofError `LOAD_INVALID_OPTION`), then starts in the background. */
@@ -39,9 +45,28 @@ export function startLoad(options: LoadOptions): RunningLoad {
   const cfg = resolveLoadOptions(options);
   const clock = options.clock ?? systemClock;
   const progress = options.progress ?? silent;
-  return loadHandle<LoadSummary, LoadStart>(options.signal, (started) =>
-    run(cfg, options.history, clock, progress, started),
+  let driver: LoadDriver | undefined;
+  let over = false;
+  const handle = loadHandle<LoadSummary, LoadStart>(options.signal, (started) =>
+    run(cfg, options.history, clock, progress, (d, s) => {
+      driver = d;
+      started(d, s);
+    }).finally(() => {
+      over = true;
+    }),
   );
+  return {
+    ...handle,
+    switchSchema(version, schemaId) {
+      if (!driver || over) {
+        throw new StreamproofError(
+          'LOAD_INVALID_OPTION',
+          `the load ${over ? 'has ended' : 'has not started'}: its schema cannot be switched now`,
+        );
+      }
+      driver.switchSchema(version, schemaId);
+    },
+  };
 }
 
 /**

@@ -87,6 +87,52 @@ export class RegistryClient {
     return r.body.is_compatible;
   }
 
+  /**
+   * `isCompatible` with the registry's reasons: `?verbose=true` asks for them (`messages`; a registry that does not
+   * give any answers with an empty list).
+   */
+  async checkCompatibility(
+    subject: string,
+    schema: object | string,
+    version: string | number = 'latest',
+  ): Promise<{ compatible: boolean; messages: string[] }> {
+    const path = version === 'all' ? '/versions' : `/versions/${version}`;
+    const r = await this.call<{ is_compatible: boolean; messages?: unknown }>(
+      'POST',
+      `/compatibility/subjects/${encodeURIComponent(subject)}${path}?verbose=true`,
+      { schema: typeof schema === 'string' ? schema : JSON.stringify(schema), schemaType: 'AVRO' },
+    );
+    const messages = Array.isArray(r.body.messages) ? r.body.messages.map((m) => String(m)) : [];
+    return { compatible: r.body.is_compatible === true, messages };
+  }
+
+  /** Registers, or says why the registry refused (HTTP 409: incompatible under the subject's level). */
+  async tryRegister(subject: string, schema: object | string): Promise<{ id: number } | { refused: string }> {
+    const r = await this.call<{ id?: number; message?: string }>(
+      'POST',
+      `/subjects/${encodeURIComponent(subject)}/versions`,
+      { schema: typeof schema === 'string' ? schema : JSON.stringify(schema), schemaType: 'AVRO' },
+      [409],
+    );
+    if (r.status === 409) return { refused: r.body?.message ?? JSON.stringify(r.body ?? 'HTTP 409') };
+    return { id: r.body.id! };
+  }
+
+  /** The subject's compatibility level, else the registry's global one; undefined when neither is readable. */
+  async effectiveCompatibility(subject: string): Promise<CompatibilityLevel | undefined> {
+    for (const path of [`/config/${encodeURIComponent(subject)}`, '/config']) {
+      const r = await this.call<{ compatibilityLevel?: CompatibilityLevel; compatibility?: CompatibilityLevel }>(
+        'GET',
+        path,
+        undefined,
+        [404],
+      );
+      const level = r.status === 404 ? undefined : (r.body?.compatibilityLevel ?? r.body?.compatibility);
+      if (level) return level;
+    }
+    return undefined;
+  }
+
   async deleteSubject(subject: string): Promise<void> {
     await this.call('DELETE', `/subjects/${encodeURIComponent(subject)}`, undefined, [404]);
     await this.call('DELETE', `/subjects/${encodeURIComponent(subject)}?permanent=true`, undefined, [404]);

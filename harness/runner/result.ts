@@ -90,7 +90,15 @@ export interface RunResult {
   };
   throughput: unknown;
   slo: unknown;
-  faults: { faultId: string; fault: string; target: string | undefined; startedAt: string; healedAt: string | null }[];
+  faults: {
+    faultId: string;
+    fault: string;
+    target: string | undefined;
+    startedAt: string;
+    healedAt: string | null;
+    /** The fault's own account (a schema upgrade: versions, schema id, the registry's verdict); older results lack it. */
+    detail?: { summary: string } & Record<string, unknown>;
+  }[];
   load: unknown;
   faultSchedule: unknown;
   /** What the drain waited for, how long, and the SUT group's lag at its end (older results: complete, waitedMs). */
@@ -204,6 +212,7 @@ export function buildResult(x: {
       target: f.target,
       startedAt: new Date(f.startedAt).toISOString(),
       healedAt: f.healedAt === undefined ? null : new Date(f.healedAt).toISOString(),
+      ...(f.detail === undefined ? {} : { detail: { ...f.detail } }),
     })),
     load: x.load ?? null,
     faultSchedule: x.faults ?? null,
@@ -239,7 +248,8 @@ export function summaryText(r: RunResult): string {
         `  ${k}: ${v.valid === true ? 'ok' : v.valid === false ? `FAILED ${v.anomalyTypes.join(', ')}` : 'unknown'}${v.reason ? ` (${v.reason})` : ''}`,
     ),
     ...r.faults.map(
-      (f) => `  fault ${f.fault}${f.target ? ` on ${f.target}` : ''}: ${f.startedAt} .. ${f.healedAt ?? 'not healed'}`,
+      (f) =>
+        `  fault ${f.fault}${f.target ? ` on ${f.target}` : ''}: ${f.startedAt} .. ${f.healedAt ?? 'not healed'}${f.detail ? ` (${f.detail.summary})` : ''}`,
     ),
     ...(r.drain?.waitedFor
       ? [

@@ -15,6 +15,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type ComposedResult, latency, order, runCheckers, schema, slo } from '../checkers/index.ts';
 import { type ContractSetup, inputReader } from '../contracts/index.ts';
+import { sutKafka } from '../faults/apply-group.ts';
 import { type FaultContext, healAll, type ProcessTarget, runSchedule, stackFaultContext } from '../faults/index.ts';
 import { History, saveHistory } from '../history/index.ts';
 import { ensureTopic } from '../kafka/clients.ts';
@@ -34,6 +35,7 @@ import { buildResult, type RunError, type RunResult } from './result.ts';
 import { assertStackAlive, drainNote, inPhase, replayCommand, runError } from './run-support.ts';
 import type { Scenario } from './scenario.ts';
 import { describeStages, registerSchemas, startScenarioLoad } from './scenario-load.ts';
+import { schemaUpgradeHook } from './schema-upgrade.ts';
 import { dlqOf, judgeLake, type LakeSummary, lakeDirOf, lakeOf, readDlq } from './side-outputs.ts';
 import { type StartedSut, startSut } from './sut.ts';
 
@@ -208,7 +210,9 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
         theStack,
         () => theSut.instances as readonly ProcessTarget[],
         () => theSut.components ?? {},
+        { ...sutEnv, topicSuffix },
       );
+      faultCtx.sutKafka = sutKafka({ ...sutEnv, bootstrap: theStack.bootstrap });
       return theSut;
     };
 
@@ -242,6 +246,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       progress,
       signal: abort.signal,
     });
+    schemaUpgradeHook(faultCtx, load, { sc, input, setup, versions: schemaVersions, workers: opts.workers });
     try {
       const { startTime } = await load.ready.catch(inPhase('load'));
       timeline.loadStart = startTime;

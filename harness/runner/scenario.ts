@@ -5,7 +5,7 @@
  * A scenario is written as JSON or as a `.ts` file whose default export is `defineScenario({...})`.
  */
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { type BadEvents, type BadEventsOptions, resolveBadEvents } from '../../generators/bad-slots.ts';
 import { parseThresholds, type SloSpec } from '../checkers/threshold.ts';
 import type { DlqSpec } from '../contracts/dlq.ts';
@@ -17,6 +17,7 @@ import { StreamproofError } from '../util/errors.ts';
 import { importModule } from '../util/import-module.ts';
 import type { ReadyStrategy } from './ready.ts';
 import { type ContractName, sutComponents, validateSut } from './scenario-sut.ts';
+import { readUpgradeSchemas, validateSchemaUpgrades } from './schema-upgrade.ts';
 import { arr, bool, fail, int, num, obj, str } from './validate.ts';
 
 export { CONTRACTS, type ContractName, validateReady } from './scenario-sut.ts';
@@ -87,6 +88,8 @@ export interface ScenarioInput {
     token?: string;
   };
   faults?: Record<string, unknown>[];
+  /** What `streamproof explore` may draw: `{ faults?: { min, max }, space?: [fault templates] }` (docs/explore.md). */
+  explore?: { faults?: { min?: number; max?: number }; space?: Record<string, unknown>[] };
   slo?: SloSpec;
   drain?: { quiet?: Duration; timeout?: Duration };
 }
@@ -172,6 +175,8 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     'slo',
     'drain',
     'output',
+    // The space `streamproof explore` draws schedules from (harness/explore/space.ts checks it); a run ignores it.
+    'explore',
     '$schema',
   ]);
   const name = str(o.name, `${path}.name`, { pattern: /^[a-zA-Z0-9._-]+$/ });
@@ -274,9 +279,23 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     fail(`${path}.sut.start`, '"before-load" with HTTP load (the SUT receives the load itself)', sut.start);
 
   // Brokers are not limited here: a scenario may run on a running stack (`--stack running`) of another size.
-  const limits = { sutInstances: sut.instances, sutComponents: sutComponents(sut.command) };
+  const topicLimit = { partitions: stack.partitions, replicationFactor: stack.replicationFactor };
+  const topicLimits = { [topics.input]: topicLimit, [topics.output]: topicLimit };
+  const limits = { sutInstances: sut.instances, sutComponents: sutComponents(sut.command), topics: topicLimits };
   const faults = arr(o.faults, `${path}.faults`, { optional: true }).map((f, i) =>
     validateFault(f, `${path}.faults[${i}]`, limits),
+  );
+  validateSchemaUpgrades(
+    faults,
+    {
+      ...events,
+      registry: stack.registry,
+      http: http !== undefined,
+      workers: load.workers,
+      sutStart: sut.start,
+      durationMs: load.durationMs,
+    },
+    path,
   );
 
   const slo = (o.slo ?? {}) as SloSpec;
@@ -403,5 +422,7 @@ export async function loadScenario(file: string): Promise<{ scenario: Scenario; 
       throw new StreamproofError('USAGE', `${file}: no such scenario file`);
     throw new StreamproofError('INVALID_SCENARIO', `${file}: ${(err as Error).message}`);
   }
-  return { scenario: validateScenario(raw), raw, file: abs };
+  const scenario = validateScenario(raw);
+  readUpgradeSchemas(scenario, dirname(abs)); // a schema-upgrade's schema file: exit 64 before anything starts
+  return { scenario, raw, file: abs };
 }

@@ -45,6 +45,7 @@ export const RANKS = {
   'harness/certify': 4,
   'harness/bench': 4,
   'harness/export': 4,
+  'harness/explore': 4,
   'harness/vitest': 4,
   'harness/cli': 5,
   'harness/api': 5,

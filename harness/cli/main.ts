@@ -11,6 +11,7 @@ import { benchCommand } from './bench-command.ts';
 import { certifyCommand } from './certify-command.ts';
 import type { Command } from './command.ts';
 import { doctorCommand } from './doctor.ts';
+import { exploreCommand, shrinkCommand } from './explore-command.ts';
 import { exportCommand } from './export-command.ts';
 import { generateCommand } from './generate-command.ts';
 import { provisionCommand } from './provision-command.ts';
@@ -22,6 +23,8 @@ import { workerCommand } from './worker-command.ts';
 export const commands: Command[] = [
   runCommand,
   certifyCommand,
+  exploreCommand,
+  shrinkCommand,
   reportCommand,
   stackCommand,
   provisionCommand,

@@ -85,6 +85,8 @@ export async function run(scenario: ScenarioLike, options: RunApiOptions = {}): 
   const { scenario: sc, file } = await resolveScenario(scenario, options.sut);
   const { runScenario } = await import('./runner/run.ts');
   const { writeRunReports } = await import('../reports/run-reports.ts');
+  // A cluster of the scenario's own: a password variable not set is bad input, thrown before anything starts.
+  if (sc.stack.external) (await import('./runner/external-stack.ts')).checkSecrets(sc.stack.external);
   let stack: StartedStack | undefined;
   if (options.stack === 'running') {
     const { attachStack } = await import('./stack/attach.ts');

@@ -68,8 +68,9 @@ export async function certify(opts: CertifyOptions): Promise<CertifyOutcome> {
       const sc = entry.scenario;
       const tag = `[${i + 1}/${entries.length}] ${entry.name}`;
       progress({ phase: 'certify', message: `${tag}: running ${entry.file}`, fraction: i / entries.length });
-      let stack = opts.stack;
-      if (!stack && !brokerFault(sc)) {
+      // A scenario on a cluster of its own (stack.external) connects to it itself.
+      let stack = sc.stack.external ? undefined : opts.stack;
+      if (!stack && !brokerFault(sc) && !sc.stack.external) {
         const key = `${sc.stack.brokers}-${sc.stack.registry ? 'registry' : 'no-registry'}`;
         stack = shared.get(key);
         if (!stack) {

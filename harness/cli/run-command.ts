@@ -1,10 +1,12 @@
 /**
- * `streamproof run <scenario> [--sut reference|"<command>"] [--contract copy|lineage|attribution|model:<module>] [--seed N] [--out DIR] [--json]`
+ * `streamproof run <scenario> [--sut reference|"<command>"] [--contract copy|lineage|attribution|model:<module>] [--seed N] [--out DIR] [--json]`,
+ * on a cluster of your own with the flags of external-flags.ts.
  */
 import { resolve } from 'node:path';
 import { StreamproofError } from '../util/errors.ts';
 import { intFlag, parse } from './args.ts';
 import { type Command, output } from './command.ts';
+import { applyExternalFlags, EXTERNAL_FLAGS, EXTERNAL_USAGE } from './external-flags.ts';
 import {
   attachRunningStack,
   brokerProcessFault,
@@ -21,7 +23,8 @@ import {
 export const runCommand: Command = {
   name: 'run',
   usage:
-    'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|lineage|attribution|model:<module>] [--seed N] [--out DIR] [--stack own|running] [--workers N [--spawn-workers K]] [--json]',
+    'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|lineage|attribution|model:<module>] [--seed N] [--out DIR] [--stack own|running] [--workers N [--spawn-workers K]] ' +
+    `${EXTERNAL_USAGE} [--json]`,
   async run(argv, ctx) {
     const { values, positionals } = parse(
       argv,
@@ -31,6 +34,7 @@ export const runCommand: Command = {
         ...SEED_FLAG,
         ...OUT_FLAG,
         ...STACK_FLAG,
+        ...EXTERNAL_FLAGS,
         workers: { type: 'string' },
         'spawn-workers': { type: 'string' },
         ...JSON_FLAG,
@@ -47,6 +51,7 @@ export const runCommand: Command = {
     const { writeRunReports } = await import('../../reports/run-reports.ts');
     const loaded = await loadScenario(file);
     const raw = structuredClone(loaded.raw) as { sut: { command?: string; contract?: unknown; lineage?: unknown } };
+    const externalReplay = applyExternalFlags(raw, values, file);
     if (values.sut !== undefined) raw.sut = { ...raw.sut, command: values.sut as string };
     if (values.contract !== undefined) {
       const c = values.contract as string;
@@ -65,6 +70,11 @@ export const runCommand: Command = {
     const scenario = validateScenario(raw);
     const out = output(!!values.json);
     const stackMode = stackFlag(values.stack, 'start a fresh stack for this run');
+    if (scenario.stack.external) {
+      if (stackMode === 'running')
+        throw new StreamproofError('USAGE', '--stack running: the run goes to an external cluster (stack.external)');
+      (await import('../runner/external-stack.ts')).checkSecrets(scenario.stack.external);
+    }
     let stack: import('../stack/stack.ts').StartedStack | undefined;
     if (stackMode === 'running') {
       const brokerFault = brokerProcessFault(scenario.faults);
@@ -99,7 +109,7 @@ export const runCommand: Command = {
       contract: values.contract as string | undefined,
       stack: stackMode,
       workers,
-    });
+    }).concat(externalReplay.length > 0 ? ` ${externalReplay.join(' ')}` : '');
     const result = await runScenario({
       scenario,
       scenarioFile: file,

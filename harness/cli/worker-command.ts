@@ -46,6 +46,10 @@ export const workerCommand: Command = {
     }
     const out = output(!!values.json);
     const { runWorker } = await import('../workers/worker.ts');
+    // A secured cluster: the worker's clients speak what the env contract's STREAMPROOF_SECURITY_* variables say.
+    const { securityFromEnv, useSecurity } = await import('../kafka/security.ts');
+    const secured = securityFromEnv(process.env);
+    if (secured.security.protocol !== 'PLAINTEXT') useSecurity(bootstrap, secured.security, secured.options);
     const abort = new AbortController();
     const onSignal = () => abort.abort();
     process.once('SIGTERM', onSignal);

@@ -19,6 +19,7 @@ import {
   stringDeserializers,
   stringSerializers,
 } from '@platformatic/kafka';
+import { securityFor } from './security.ts';
 
 /** One address, or several comma-separated ("h:p,h:p"), or a list: the list of bootstrap addresses. */
 export type Bootstrap = string | readonly string[];
@@ -39,6 +40,7 @@ export function admin(bootstrap: Bootstrap, clientId = 'streamproof-admin'): Adm
   return new Admin({
     clientId,
     bootstrapBrokers: bootstrapList(bootstrap),
+    ...securityFor(bootstrap),
     retries: 3,
     retryDelay: 200,
     timeout: 10_000,
@@ -87,6 +89,7 @@ export async function underReplicatedPartitions(bootstrap: Bootstrap, timeoutMs 
     const conn = new Connection('streamproof-isr', {
       connectTimeout: Math.min(timeoutMs, 3000),
       requestTimeout: timeoutMs,
+      ...securityFor(address),
     });
     try {
       await conn.connect(address.slice(0, i), Number(address.slice(i + 1)));
@@ -156,6 +159,7 @@ export async function roundTrip(bootstrap: string, topic: string, timeoutMs = 20
   const producer = new Producer({
     clientId: 'streamproof-probe',
     bootstrapBrokers: [bootstrap],
+    ...securityFor(bootstrap),
     serializers: stringSerializers,
     acks: -1,
     idempotent: true,
@@ -170,6 +174,7 @@ export async function roundTrip(bootstrap: string, topic: string, timeoutMs = 20
     clientId: 'streamproof-probe',
     groupId: `streamproof-probe-${marker}`,
     bootstrapBrokers: [bootstrap],
+    ...securityFor(bootstrap),
     deserializers: stringDeserializers,
     timeout: timeoutMs,
     maxWaitTime: 200,
@@ -211,6 +216,7 @@ export async function probeTransaction(bootstrap: string, topic: string, timeout
   const producer = new Producer({
     clientId: 'streamproof-probe',
     bootstrapBrokers: [bootstrap],
+    ...securityFor(bootstrap),
     serializers: stringSerializers,
     acks: -1,
     idempotent: true,

@@ -29,6 +29,7 @@ import {
 } from '@platformatic/kafka';
 import { StreamproofError } from '../util/errors.ts';
 import { decodeConsumerAssignment } from './consumer-assignment.ts';
+import { securityFor } from './security.ts';
 
 export { decodeConsumerAssignment };
 
@@ -121,7 +122,11 @@ async function describeOnce(
   const open: Connection[] = [];
   const connect = async (host: string, port: number): Promise<Connection> => {
     const remaining = Math.max(500, deadline - Date.now());
-    const c = new Connection(clientId, { connectTimeout: remaining, requestTimeout: remaining });
+    const c = new Connection(clientId, {
+      connectTimeout: remaining,
+      requestTimeout: remaining,
+      ...securityFor(`${host}:${port}`),
+    });
     open.push(c);
     await c.connect(host, port);
     return c;

@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Connection, findCoordinatorV6, protocolErrorsCodesById, type Reader, type Writer } from '@platformatic/kafka';
 import { StreamproofError } from '../util/errors.ts';
 import { type Bootstrap, bootstrapList } from './clients.ts';
+import { securityFor } from './security.ts';
 
 export const COORDINATOR_LOAD_IN_PROGRESS = 14;
 export const COORDINATOR_NOT_AVAILABLE = 15;
@@ -68,7 +69,11 @@ export async function connect(
   clientId: string,
   requestTimeoutMs: number,
 ): Promise<Connection> {
-  const c = new Connection(clientId, { connectTimeout: 5000, requestTimeout: requestTimeoutMs });
+  const c = new Connection(clientId, {
+    connectTimeout: 5000,
+    requestTimeout: requestTimeoutMs,
+    ...securityFor(`${host}:${port}`),
+  });
   try {
     await c.connect(host, port);
   } catch (err) {

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer } from '@platformatic/kafka';
 import { closeNow } from './clients.ts';
+import { securityFor } from './security.ts';
 
 export interface RawRecord {
   key: Buffer | undefined;
@@ -34,6 +35,7 @@ export async function readTopic(
     clientId: 'streamproof-reader',
     groupId: `streamproof-reader-${randomUUID()}`,
     bootstrapBrokers: [bootstrap],
+    ...securityFor(bootstrap),
     isolationLevel: 1,
     maxWaitTime: 100,
     timeout: 15_000,

@@ -28,6 +28,7 @@ import {
   type Reader,
   Writer,
 } from '@platformatic/kafka';
+import { securityFor } from './security.ts';
 
 export interface BrokerAddress {
   readonly id: number;
@@ -54,7 +55,11 @@ function errorName(code: number): string {
 /** Runs `fn` on a fresh connection to `address`; the connection is closed after. */
 async function on<T>(address: string, fn: (c: Connection) => Promise<T>): Promise<T> {
   const i = address.lastIndexOf(':');
-  const conn = new Connection('streamproof-roles', { connectTimeout: 3000, requestTimeout: TIMEOUT_MS });
+  const conn = new Connection('streamproof-roles', {
+    connectTimeout: 3000,
+    requestTimeout: TIMEOUT_MS,
+    ...securityFor(address),
+  });
   try {
     await conn.connect(address.slice(0, i), Number(address.slice(i + 1)));
     return await fn(conn);

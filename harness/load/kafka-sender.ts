@@ -9,6 +9,7 @@
 import { Producer } from '@platformatic/kafka';
 import type { Outcome } from '../history/index.ts';
 import { type Bootstrap, bootstrapList, closeNow, rotate } from '../kafka/clients.ts';
+import { securityFor } from '../kafka/security.ts';
 import type { LaneSender, OutMessage } from './driver.ts';
 import { describeError, produceOutcome } from './kafka-outcome.ts';
 import type { Compression } from './options.ts';
@@ -43,6 +44,7 @@ export class KafkaLaneSender implements LaneSender {
     return new Producer<Buffer, Buffer, Buffer, Buffer>({
       clientId: o.clientId,
       bootstrapBrokers: rotate(bootstrapList(o.bootstrap), this.#resets),
+      ...securityFor(o.bootstrap),
       idempotent: o.idempotent,
       acks: -1,
       compression: o.compression,

@@ -18,6 +18,18 @@ export type CompatibilityLevel = (typeof compatibilityLevels)[number];
 
 const contentType = 'application/vnd.schemaregistry.v1+json';
 
+/** HTTP Basic credentials per registry URL (an external cluster's registry): every client of that URL sends them. */
+const basicAuth = new Map<string, string>();
+
+/** Registers the credentials of the registry at `url`; returns the release. */
+export function useRegistryAuth(url: string, username: string, password: string): () => void {
+  const header = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  basicAuth.set(url, header);
+  return () => {
+    if (basicAuth.get(url) === header) basicAuth.delete(url);
+  };
+}
+
 export class RegistryClient {
   constructor(readonly url: string) {}
 
@@ -29,7 +41,11 @@ export class RegistryClient {
   ): Promise<{ status: number; body: T }> {
     const res = await fetch(`${this.url}${path}`, {
       method,
-      headers: { 'content-type': contentType, accept: contentType },
+      headers: {
+        'content-type': contentType,
+        accept: contentType,
+        ...(basicAuth.has(this.url) ? { authorization: basicAuth.get(this.url)! } : {}),
+      },
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.timeout(15_000),
     });

@@ -32,6 +32,7 @@ import { Consumer } from '@platformatic/kafka';
 import type { OutputRecord } from '../contracts/contract.ts';
 import type { History } from '../history/index.ts';
 import { type Bootstrap, bootstrapList, closeNow, clusterBootstrap, rotate } from '../kafka/clients.ts';
+import { securityFor } from '../kafka/security.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { BlindWindows } from './observer-blind.ts';
 import { backoff, describe, withTimeout } from './observer-calls.ts';
@@ -112,6 +113,7 @@ export async function startObserver(opts: ObserverOptions): Promise<Observer> {
       // Never joined: Consumer.fetch needs no group, but the client wants a name.
       groupId: `streamproof-observer-${started.toString(36)}-${generation}`,
       bootstrapBrokers: rotate(bootstrap, generation),
+      ...securityFor(bootstrap),
       maxWaitTime: maxWait,
       isolationLevel: ISOLATION_READ_COMMITTED,
       timeout: requestTimeoutMs,

@@ -9,6 +9,7 @@
  */
 import { Admin } from '@platformatic/kafka';
 import { type Bootstrap, bootstrapList, clusterBootstrap, rotate } from '../kafka/clients.ts';
+import { securityFor } from '../kafka/security.ts';
 
 export interface GroupProgress {
   /** End (latest) offset per partition. */
@@ -118,6 +119,7 @@ export class ResilientAdmin {
     return new Admin({
       clientId: this.clientId,
       bootstrapBrokers: rotate(this.#bootstrap, this.#generation),
+      ...securityFor(this.#bootstrap),
       retries: 1,
       retryDelay: 200,
       timeout: this.timeoutMs,

@@ -9,6 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer } from '@platformatic/kafka';
 import { type Bootstrap, bootstrapList, closeNow } from '../kafka/clients.ts';
+import { securityFor } from '../kafka/security.ts';
 
 export interface OutputEndOptions {
   bootstrap: Bootstrap;
@@ -25,6 +26,7 @@ export async function outputUnread(o: OutputEndOptions): Promise<string | undefi
     clientId: 'streamproof-output-end',
     groupId: `streamproof-output-end-${randomUUID()}`,
     bootstrapBrokers: bootstrapList(o.bootstrap),
+    ...securityFor(o.bootstrap),
     isolationLevel: 1,
     timeout: 10_000,
   });

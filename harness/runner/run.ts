@@ -26,6 +26,7 @@ import { StreamproofError } from '../util/errors.ts';
 import { type Progress, silent } from '../util/progress.ts';
 import { createContract } from './contract-setup.ts';
 import { type DrainReport, drainPipeline } from './drain.ts';
+import { connectExternal, sutSecurityEnv } from './external-stack.ts';
 import { type LagSampler, type LagSamples, lagResult, startLagSampler } from './lag.ts';
 import { type Observer, startObserver } from './observer.ts';
 import { outputUnread } from './output-end.ts';
@@ -66,7 +67,7 @@ export interface RunOptions {
   seed?: number;
   outDir: string;
   progress?: Progress;
-  /** Use this stack instead of starting one (tests share a stack between runs). */
+  /** Use this stack instead of starting one (tests share a stack between runs); ignored with `stack.external`. */
   stack?: StartedStack;
   /** The argv that replays this run (without --seed); default `streamproof run <file>`. */
   replayBase?: string;
@@ -97,7 +98,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
   const crash = captureCrashes();
   let phase: RunPhase = 'stack';
   let stack = opts.stack;
-  const ownStack = !stack;
+  const ownStack = !stack || sc.stack.external !== undefined; // a scenario's own cluster wins over a given stack
   let sut: StartedSut | undefined;
   let observer: Observer | undefined;
   let composed: ComposedResult | undefined;
@@ -136,6 +137,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
     const lakeSpec = lakeOf(sc);
     // The lake is judged by a second instance of the same contract (its own sightings, its own verdict).
     const lakeContract = lakeSpec ? await createContract(sc, setup) : undefined;
+    if (sc.stack.external) stack = await connectExternal(sc.stack.external, { runId, progress });
     if (!stack) {
       progress({ phase: 'run', message: `starting a ${sc.stack.brokers}-broker stack` });
       stack = await startStack({
@@ -150,7 +152,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
 
     await enter('topics');
     // A run owns its topics by name; a reused stack gets run-scoped names.
-    const topicSuffix = ownStack ? '' : `.${runId}`;
+    const topicSuffix = ownStack && !sc.stack.external ? '' : `.${runId}`;
     const input = `${sc.topics.input}${topicSuffix}`;
     const output = `${sc.topics.output}${topicSuffix}`;
     const dlq = dlqOf(sc, input, topicSuffix);
@@ -168,6 +170,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       transactionalId: `sut-${runId}`,
       registryUrl: stack.registryUrl,
       lakeDir: lakeDirOf(outDir),
+      securityEnv: sutSecurityEnv(theStack),
       ...(dlq ? { dlqTopic: dlq.topic } : {}),
     };
 

@@ -16,6 +16,7 @@ import { parseDuration } from '../util/duration.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { importModule } from '../util/import-module.ts';
 import type { ReadyStrategy } from './ready.ts';
+import { checkExternal, type ExternalCluster, type ExternalClusterInput, externalOf } from './scenario-external.ts';
 import { type ContractName, sutComponents, validateSut } from './scenario-sut.ts';
 import { readUpgradeSchemas, validateSchemaUpgrades } from './schema-upgrade.ts';
 import { arr, bool, fail, int, num, obj, str } from './validate.ts';
@@ -54,7 +55,10 @@ export interface ScenarioInput {
      */
     start?: 'before-load' | 'after-load';
   };
-  stack?: { brokers?: 1 | 3; partitions?: number; replicationFactor?: number; registry?: boolean };
+  stack?: { brokers?: 1 | 3; partitions?: number; replicationFactor?: number; registry?: boolean } & {
+    /** A cluster of your own instead of a local stack (scenario-external.ts, docs/external-clusters.md). */
+    external?: ExternalClusterInput;
+  };
   topics?: { input?: string; output?: string };
   events?: {
     format?: 'json' | 'avro';
@@ -118,7 +122,13 @@ export interface Scenario {
     readyTimeoutMs: number;
     start: 'before-load' | 'after-load';
   };
-  stack: { brokers: 1 | 3; partitions: number; replicationFactor: number; registry: boolean };
+  stack: {
+    brokers: 1 | 3;
+    partitions: number;
+    replicationFactor: number;
+    registry: boolean;
+    external?: ExternalCluster;
+  };
   topics: { input: string; output: string };
   events: {
     format: 'json' | 'avro';
@@ -183,7 +193,13 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
 
   const sut = validateSut(o.sut, `${path}.sut`);
 
-  const st = obj(o.stack ?? {}, `${path}.stack`, ['brokers', 'partitions', 'replicationFactor', 'registry']);
+  const st = obj(o.stack ?? {}, `${path}.stack`, [
+    'brokers',
+    'partitions',
+    'replicationFactor',
+    'registry',
+    'external',
+  ]);
   const brokers = int(st.brokers, `${path}.stack.brokers`, { oneOf: [1, 3], def: 1 }) as 1 | 3;
   const stack = {
     brokers,
@@ -194,6 +210,7 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
       def: brokers,
     }),
     registry: bool(st.registry, `${path}.stack.registry`, true),
+    ...externalOf(st.external, `${path}.stack.external`),
   };
 
   const t = obj(o.topics ?? {}, `${path}.topics`, ['input', 'output']);
@@ -298,6 +315,7 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     path,
   );
 
+  if (stack.external) checkExternal(stack.external, { faults, sut, load: { ...load, format: events.format } }, path);
   const slo = (o.slo ?? {}) as SloSpec;
   if (typeof slo !== 'object' || slo === null || Array.isArray(slo))
     fail(`${path}.slo`, 'an object of metric: [expressions]', slo);

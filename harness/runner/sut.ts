@@ -17,6 +17,8 @@ export interface SutEnv {
   lakeDir: string;
   /** The dead-letter topic (`sut.dlq`), when the scenario names one. */
   dlqTopic?: string;
+  /** An external cluster's STREAMPROOF_SECURITY_*, SASL_* and SSL_* variables (external-stack.ts); none locally. */
+  securityEnv?: Record<string, string>;
 }
 
 /** A process of the SUT that faults act on: one of its instances, or a component of the reference SUT. */
@@ -58,6 +60,7 @@ export function contractEnv(env: SutEnv, index: number): Record<string, string> 
     STREAMPROOF_SCHEMA_REGISTRY_URL: env.registryUrl ?? '',
     STREAMPROOF_LAKE_DIR: env.lakeDir,
     ...(env.dlqTopic ? { STREAMPROOF_DLQ_TOPIC: env.dlqTopic } : {}),
+    ...env.securityEnv,
     STREAMPROOF_INSTANCE: String(index),
   };
 }

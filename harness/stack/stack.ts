@@ -81,6 +81,11 @@ export interface StartedStack extends AsyncDisposable {
   readonly registryUrl: string | undefined;
   readonly toxiproxy: Toxiproxy;
   readonly ports: StackPorts;
+  /**
+   * A cluster the harness does not run (harness/runner/external-stack.ts): no broker processes, no Toxiproxy. The
+   * faults that need them are refused when the scenario is validated.
+   */
+  readonly external?: true;
   broker(id: number): BrokerHandle;
   status(): StackStatus;
   stop(): Promise<void>;

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Consumer, Producer } from '@platformatic/kafka';
 import { admin, closeNow, ensureTopic } from '../kafka/clients.ts';
+import { securityFor } from '../kafka/security.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { type ControlRecord, controlTopic, decodeControl, encodeControl } from './protocol.ts';
 
@@ -45,6 +46,7 @@ export class ControlChannel implements AsyncDisposable {
     this.#producer = new Producer({
       clientId,
       bootstrapBrokers: [bootstrap],
+      ...securityFor(bootstrap),
       acks: -1,
       idempotent: true,
       timeout: 15_000,
@@ -56,6 +58,7 @@ export class ControlChannel implements AsyncDisposable {
       clientId,
       groupId: `${clientId}-${randomUUID()}`,
       bootstrapBrokers: [bootstrap],
+      ...securityFor(bootstrap),
       maxWaitTime: 100,
       timeout: 15_000,
     });

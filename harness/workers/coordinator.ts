@@ -11,6 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { History } from '../history/index.ts';
+import { securityEnvFor } from '../kafka/security.ts';
 import type { LoadStart } from '../load/index.ts';
 import { launch, type ManagedProcess } from '../stack/process.ts';
 import { StreamproofError } from '../util/errors.ts';
@@ -120,6 +121,8 @@ export function coordinateLoad(o: CoordinateOptions): CoordinatedLoad {
         name: `worker-${k}`,
         command: process.execPath,
         args: [cli, 'worker', '--bootstrap', o.bootstrap, '--run-id', o.runId, '--json'],
+        // A secured cluster's settings go by the environment (never on the command line).
+        env: { ...process.env, ...securityEnvFor(o.bootstrap) },
         logFile: join(o.logDir, `worker-${k}.log`),
       });
       procs.push(p);

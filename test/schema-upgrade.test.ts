@@ -2,7 +2,8 @@
  * `schema-upgrade` against the reference pipeline on a real stack (Avro, the registry, contract attribution):
  * - v2 -> v3 in the middle of a 15 s load at 300 events/s: the run passes, the input holds both schema ids (v2 events
  *   before the switch, v3 after), nothing undecodable or lost, and the upgrade is in the result with its verdict;
- * - an incompatible evolution (a v3 schema with a field that has no default, under BACKWARD): the registry refuses
+ * - an incompatible evolution (drawn from the schemaEvolution arbitrary: v3 with a field added without a default,
+ *   under BACKWARD): the registry refuses
  *   it, the run says so (the fault's detail: refused, the registry's reasons) and goes on passing with v2;
  * - the same evolution under NONE: registered, the producers switch, the reference pipeline cannot read those
  *   records, and the checkers catch it (verdict fail, exit 1).
@@ -11,7 +12,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { schemaEvolution } from '../generators/arbitrary/schemaEvolution.ts';
 import { decodeAvro, decodeConfluent, EVENT_SCHEMAS } from '../generators/schemas.ts';
 import type { SchemaUpgradeOutcome } from '../harness/faults/apply-schema.ts';
 import { readTopic } from '../harness/kafka/read-topic.ts';
@@ -43,9 +46,18 @@ function scenario(name: string, fault: Record<string, unknown>, durationSec: num
   });
 }
 
-/** Version 3 plus a field without a default: under BACKWARD it cannot read v2 data, so a registry refuses it. */
+/**
+ * An evolution of version 3 drawn from the `schemaEvolution` arbitrary that its own labels call BACKWARD-incompatible
+ * (a field added without a default: it cannot read v2 data), so a registry under BACKWARD refuses it.
+ */
 function incompatible() {
-  return { ...EVENT_SCHEMAS[3], fields: [...EVENT_SCHEMAS[3].fields, { name: 'x_required', type: 'int' }] };
+  const [evolution] = fc.sample(
+    schemaEvolution({ base: EVENT_SCHEMAS[3], kinds: ['add-field-without-default'], minSteps: 1, maxSteps: 1 }),
+    { seed: 7, numRuns: 1 },
+  );
+  const step = evolution!.steps[0]!;
+  expect(step.compatibility.BACKWARD, step.change.description).toBe(false);
+  return step.schema;
 }
 
 /** Schema ids of the input topic's records, with how many records each. */

@@ -5,8 +5,10 @@
  * Overlapping faults that hold the same thing (two partitions of one proxy, two pauses of one process, a kill and a
  * restart of one process) are counted per context: the thing comes back when the last of them heals.
  */
-import { messageOf } from '../util/errors.ts';
+import { messageOf, StreamproofError } from '../util/errors.ts';
+import type { ActiveFault } from './apply.ts';
 import type { FaultContext } from './context.ts';
+import type { FaultSpec } from './spec.ts';
 
 export interface Part {
   readonly label: string;
@@ -66,4 +68,43 @@ export function release(ctx: FaultContext, key: string): boolean {
   if (n <= 0) m.delete(key);
   else m.set(key, n);
   return n <= 0;
+}
+
+/**
+ * The fault in effect once its parts are applied: healed when every part is undone; `heal()` undoes the parts not
+ * yet undone (concurrent calls share one attempt) and throws FAULT_HEAL_FAILED naming those that failed.
+ */
+export function partsFault(
+  spec: FaultSpec,
+  faultId: string,
+  parts: Part[],
+  fields: Pick<ActiveFault, 'targets' | 'toxics' | 'resolved'>,
+): ActiveFault {
+  let healing: Promise<void> | undefined;
+  const fault: ActiveFault = {
+    spec,
+    ...fields,
+    get healed() {
+      return parts.every((p) => p.done);
+    },
+    heal() {
+      if (fault.healed) return Promise.resolve();
+      healing ??= (async () => {
+        try {
+          const errors = await undoAll(parts);
+          if (errors.length > 0) {
+            throw StreamproofError.at(
+              'FAULT_HEAL_FAILED',
+              `healing ${spec.kind} on ${spec.target} failed: ${errors.map(messageOf).join('; ')}`,
+              { faultId, cause: errors[0] },
+            );
+          }
+        } finally {
+          healing = undefined;
+        }
+      })();
+      return healing;
+    },
+  };
+  return fault;
 }

@@ -10,7 +10,7 @@
  */
 import { messageOf, StreamproofError } from '../util/errors.ts';
 import type { ActiveFault, ApplyOptions } from './apply.ts';
-import { type Part, part, undoAll } from './apply-parts.ts';
+import { type Part, part, partsFault } from './apply-parts.ts';
 import type { FaultContext } from './context.ts';
 import { type ParsedRoleTarget, parseRoleTarget, type Role } from './role-targets.ts';
 import { type FaultSpec, isNetworkFault, isProcessFault, type LeaderMoveFault } from './spec.ts';
@@ -144,33 +144,9 @@ async function leaderMove(
   const parts: Part[] = [
     part(`${topic}/${partition} replicas ${moved.join(',')}`, () => roles.reorderAndElect(topic, partition, original)),
   ];
-  let healing: Promise<void> | undefined;
-  const fault: ActiveFault = {
-    spec,
+  return partsFault(spec, faultId, parts, {
     targets: [`broker:${leader}`, `broker:${to}`],
     toxics: [],
     resolved: { role: target.name, brokerId: leader, movedTo: to },
-    get healed() {
-      return parts.every((p) => p.done);
-    },
-    heal() {
-      if (fault.healed) return Promise.resolve();
-      healing ??= (async () => {
-        try {
-          const errors = await undoAll(parts);
-          if (errors.length > 0) {
-            throw StreamproofError.at(
-              'FAULT_HEAL_FAILED',
-              `healing leader-move on ${spec.target} failed: ${errors.map(messageOf).join('; ')}`,
-              { faultId, cause: errors[0] },
-            );
-          }
-        } finally {
-          healing = undefined;
-        }
-      })();
-      return healing;
-    },
-  };
-  return fault;
+  });
 }

@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { messageOf, StreamproofError } from '../util/errors.ts';
 import { applyGroupFault, healGroupFaults } from './apply-group.ts';
-import { heldPart, hold, holdsOf, type Part, part, release, undoAll } from './apply-parts.ts';
+import { heldPart, hold, holdsOf, type Part, part, partsFault, release, undoAll } from './apply-parts.ts';
 import { applyRoleFault, type ResolvedRole } from './apply-roles.ts';
 import { abortableSleep, rollingRestart } from './apply-rolling-restart.ts';
 import { applySchemaUpgrade } from './apply-schema.ts';
@@ -118,34 +118,7 @@ export async function applyFault(spec: FaultSpec, ctx: FaultContext, opts: Apply
     );
   }
 
-  let healing: Promise<void> | undefined;
-  const fault: ActiveFault = {
-    spec,
-    targets,
-    toxics,
-    get healed() {
-      return parts.every((p) => p.done);
-    },
-    heal() {
-      if (fault.healed) return Promise.resolve();
-      healing ??= (async () => {
-        try {
-          const errors = await undoAll(parts);
-          if (errors.length > 0) {
-            throw StreamproofError.at(
-              'FAULT_HEAL_FAILED',
-              `healing ${spec.kind} on ${spec.target} failed: ${errors.map(messageOf).join('; ')}`,
-              { faultId, cause: errors[0] },
-            );
-          }
-        } finally {
-          healing = undefined;
-        }
-      })();
-      return healing;
-    },
-  };
-  return fault;
+  return partsFault(spec, faultId, parts, { targets, toxics });
 }
 
 /**

@@ -25,10 +25,10 @@ import {
   listGroupsV5,
   protocolErrorsCodesById,
   type Reader,
-  type Writer,
 } from '@platformatic/kafka';
 import { StreamproofError } from '../util/errors.ts';
 import { decodeConsumerAssignment } from './consumer-assignment.ts';
+import { send } from './raw.ts';
 import { securityFor } from './security.ts';
 
 export { decodeConsumerAssignment };
@@ -247,26 +247,6 @@ async function describeConsumer(
       assignment: m.assignment,
     })),
   };
-}
-
-/** One request with a parser of ours; a parse error or a network error rejects. */
-function send<T>(
-  conn: Connection,
-  api: { key: number; version: number },
-  request: Writer,
-  parse: (r: Reader) => T,
-): Promise<T> {
-  return new Promise((resolve, reject) => {
-    conn.send(
-      api.key,
-      api.version,
-      () => request,
-      (_correlationId, _apiKey, _apiVersion, reader) => parse(reader),
-      true,
-      true,
-      (err, payload) => (err ? reject(err) : resolve(payload as T)),
-    );
-  });
 }
 
 // --- Response parsers (flexible versions: compact strings and arrays, tagged fields after every struct) ---

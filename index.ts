@@ -100,10 +100,12 @@ export {
   validateScenario,
 } from './harness/runner/scenario.ts';
 export { attachStack } from './harness/stack/attach.ts';
+export { localImages, officialImages, type StackImages } from './harness/stack/images.ts';
 // The stack.
 export {
   type BrokerHandle,
   type StackOptions,
+  type StackRuntime,
   type StackStatus,
   type StartedStack,
   startStack,

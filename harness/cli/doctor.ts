@@ -2,8 +2,10 @@
  * `streamproof doctor`: what this machine has, what the cache holds, and for each problem the command that fixes it.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { readState } from '../stack/daemon.ts';
+import { type ImagesReport, probeDocker } from '../stack/docker-probe.ts';
 import { allJavas } from '../stack/java.ts';
 import { allPorts, layout, portFree } from '../stack/ports.ts';
 import { kafkaDir, toxiproxyDir } from '../stack/provision.ts';
@@ -21,6 +23,22 @@ export interface Check {
   required: boolean;
   detail: string;
   fix?: string;
+}
+
+/** A way to run the stack (scenario `stack.runtime`), and whether this machine can. */
+export interface Runtime {
+  name: 'local' | 'testcontainers' | 'external';
+  available: boolean;
+  detail: string;
+  fix?: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  checks: Check[];
+  runtimes: Runtime[];
+  cache: string;
+  state: string;
 }
 
 function cmpVersion(a: string, b: string): number {
@@ -47,9 +65,78 @@ function cached(dir: string): boolean {
   return existsSync(join(dir, 'complete.json'));
 }
 
-export async function doctor(
-  portBase?: number,
-): Promise<{ ok: boolean; checks: Check[]; cache: string; state: string }> {
+/** The testcontainers package, importable from here (an optional dependency): its version, or why not. */
+async function testcontainersPackage(): Promise<{ ok: true; version: string } | { ok: false; error: string }> {
+  try {
+    await import('testcontainers');
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    return { ok: false, error: e.code === 'ERR_MODULE_NOT_FOUND' ? 'not installed' : `cannot import: ${e.message}` };
+  }
+  try {
+    return { ok: true, version: createRequire(import.meta.url)('testcontainers/package.json').version };
+  } catch {
+    return { ok: true, version: '(version unknown)' };
+  }
+}
+
+function imagesSummary(r: ImagesReport): string {
+  const count = (p: Record<string, boolean>) => Object.values(p).filter(Boolean).length;
+  if (r.ok) return 'images present';
+  return `${count(r.present)} of 3 images present locally (streamproof-local/*: ${count(r.localPresent)} of 3)`;
+}
+
+/** `stack.runtime: "testcontainers"`: the package, a reachable Docker engine, and (a warning only) the images. */
+async function testcontainersRuntime(checks: Check[]): Promise<Runtime> {
+  const [pkg, docker] = await Promise.all([testcontainersPackage(), probeDocker()]);
+  const pkgFix = 'npm install testcontainers';
+  checks.push({
+    name: 'testcontainers:package',
+    ok: pkg.ok,
+    required: false,
+    detail: pkg.ok
+      ? `testcontainers ${pkg.version}`
+      : `testcontainers ${pkg.error} (optional: the testcontainers runtime)`,
+    fix: pkgFix,
+  });
+  const { engine, images } = docker;
+  const engineDetail = engine.reachable
+    ? `Docker ${engine.version} (API ${engine.apiVersion ?? '?'}) at ${engine.endpoint}`
+    : `no Docker engine at ${engine.endpoint}: ${engine.error}`;
+  checks.push({
+    name: 'testcontainers:docker',
+    ok: engine.reachable,
+    required: false,
+    detail: engineDetail,
+    fix: engine.fix,
+  });
+  if (images)
+    checks.push({
+      name: 'testcontainers:images',
+      ok: images.ok,
+      required: false,
+      detail: images.detail,
+      fix: images.fix,
+    });
+  const fixes = [pkg.ok ? undefined : pkgFix, engine.reachable ? undefined : engine.fix, images?.fix].filter(
+    (f): f is string => !!f,
+  );
+  const parts = [
+    pkg.ok ? `testcontainers ${pkg.version}` : `testcontainers ${pkg.error}`,
+    engine.reachable
+      ? `Docker ${engine.version} (API ${engine.apiVersion ?? '?'})`
+      : `no Docker engine (${engine.error})`,
+    ...(images ? [imagesSummary(images)] : []),
+  ];
+  return {
+    name: 'testcontainers',
+    available: pkg.ok && engine.reachable,
+    detail: parts.join('; '),
+    ...(fixes.length ? { fix: fixes.join('; ') } : {}),
+  };
+}
+
+export async function doctor(portBase?: number): Promise<DoctorReport> {
   const checks: Check[] = [];
   const node = process.versions.node;
   checks.push({
@@ -127,6 +214,39 @@ export async function doctor(
       fix: done ? undefined : 'streamproof provision',
     });
   }
+  // The local runtime: Java for Kafka, and the provisioning cache complete (the registry the Javas found will run).
+  const registryUsed = regJava ? best : (versions.registry[1] ?? best);
+  const missing = [
+    kafkaCached ? undefined : `Kafka ${versions.kafka}`,
+    toxiCached ? undefined : `Toxiproxy ${versions.toxiproxy}`,
+    cached(join(cacheRoot(), `apicurio-registry-${registryUsed.version}`))
+      ? undefined
+      : `Apicurio Registry ${registryUsed.version}`,
+  ].filter((m): m is string => !!m);
+  const localFixes = [
+    kafkaJava ? undefined : 'apt-get install openjdk-17-jre-headless (or set STREAMPROOF_JAVA_HOME)',
+    missing.length ? 'streamproof provision (needs Maven and Go; else the first stack start fetches it)' : undefined,
+  ].filter((f): f is string => !!f);
+  const runtimes: Runtime[] = [
+    {
+      name: 'local',
+      available: !!kafkaJava && !missing.length,
+      detail: [
+        kafkaJava ? `Java ${kafkaJava.version}` : `no Java >= ${versions.minJava}`,
+        missing.length
+          ? `not provisioned: ${missing.join(', ')}`
+          : `Kafka ${versions.kafka}, Toxiproxy ${versions.toxiproxy}, Apicurio Registry ${registryUsed.version} provisioned`,
+      ].join('; '),
+      ...(localFixes.length ? { fix: localFixes.join('; ') } : {}),
+    },
+    await testcontainersRuntime(checks),
+    {
+      name: 'external',
+      available: true,
+      detail:
+        'stack.external or --bootstrap-servers: nothing to install; needs the cluster reachable from this machine',
+    },
+  ];
   const kcat = await version('kcat', ['-V'], /Version (\S+)/);
   checks.push({
     name: 'kcat',
@@ -166,7 +286,13 @@ export async function doctor(
       detail: 'stacks pick free ports (pass --port-base N to check a fixed layout)',
     });
   }
-  return { ok: checks.every((c) => c.ok || !c.required), checks, cache: cacheRoot(), state: stateRoot() };
+  return {
+    ok: checks.every((c) => c.ok || !c.required),
+    checks,
+    runtimes,
+    cache: cacheRoot(),
+    state: stateRoot(),
+  };
 }
 
 export const doctorCommand: Command = {
@@ -188,6 +314,12 @@ export const doctorCommand: Command = {
         const mark = c.ok ? 'ok  ' : c.required ? 'FAIL' : 'warn';
         out.print(`${mark} ${c.name.padEnd(34)} ${c.detail}${!c.ok && c.fix ? `\n     fix: ${c.fix}` : ''}`);
       }
+      out.print('runtimes');
+      for (const r of report.runtimes)
+        out.print(
+          `  ${r.name.padEnd(15)} ${(r.available ? 'available' : 'unavailable').padEnd(11)} ${r.detail}` +
+            (r.fix ? `\n     fix: ${r.fix}` : ''),
+        );
       out.print(`cache ${report.cache}\nstate ${report.state}`);
     }
     return report.ok ? 0 : 3;

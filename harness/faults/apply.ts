@@ -143,7 +143,7 @@ export async function healAll(ctx: FaultContext): Promise<void> {
   const settled = await Promise.allSettled(
     procs.map(async (p) => {
       try {
-        p.resume();
+        await p.resume();
         if (!p.running()) await p.start();
       } catch (err) {
         throw new Error(`${p.name}: ${messageOf(err)}`);
@@ -234,7 +234,7 @@ async function processFault(ctx: FaultContext, kind: 'kill' | 'pause' | 'restart
   if (kind === 'pause') {
     const key = `pause:${p.name}`;
     hold(ctx, key);
-    p.pause();
+    await p.pause();
     return heldPart(ctx, `${p.name} paused`, key, async () => p.resume());
   }
   // kill and restart both hold the process down: it starts again when the last of them heals.

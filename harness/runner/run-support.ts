@@ -24,8 +24,13 @@ export function inPhase(phase: string): (err: unknown) => never {
  * The stack itself must have survived: a dead Toxiproxy took every SUT connection with it, a dead broker is not a
  * fault we injected. Either way the run says nothing about the pipeline: verdict unknown.
  */
-export function assertStackAlive(stack: StartedStack): void {
+export async function assertStackAlive(stack: StartedStack): Promise<void> {
   if (stack.external) return; // not ours to watch: a broken external cluster fails the drain instead
+  if (stack.deadParts) {
+    const dead = await stack.deadParts();
+    if (dead) throw new StreamproofError('STACK_START_FAILED', `${dead} during the run`);
+    return;
+  }
   const st = stack.status();
   if (!alive(st.toxiproxy.pid)) {
     throw new StreamproofError(

@@ -143,6 +143,8 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       stack = await startStack({
         brokers: sc.stack.brokers,
         registry: sc.stack.registry,
+        runtime: sc.stack.runtime,
+        images: sc.stack.images,
         dir: join(outDir, 'stack'),
         progress,
       });
@@ -285,7 +287,7 @@ export async function runScenario(opts: RunOptions): Promise<RunResult> {
       await load.stop().catch(() => undefined);
       await healFaults();
     }
-    assertStackAlive(theStack);
+    await assertStackAlive(theStack);
 
     await enter('drain');
     progress({

@@ -23,6 +23,7 @@ import {
   usesSasl,
   usesTls,
 } from '../kafka/security.ts';
+import type { StackImages } from '../stack/images.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { bool, fail, obj, str } from './validate.ts';
 
@@ -43,6 +44,8 @@ export interface ExternalCluster {
   keepTopics: boolean;
 }
 
+/** An image reference: [registry/]name[:tag][@digest]. */
+const IMAGE = /^[a-z0-9][a-z0-9._/:-]*(@sha256:[0-9a-f]{64})?$/;
 const ADDRESS = /^[^\s,:]+:\d{1,5}$|^\[[0-9a-fA-F:.]+\]:\d{1,5}$/;
 
 /** The block as a scenario writes it (validateExternal checks it). */
@@ -182,4 +185,33 @@ export function checkExternal(
       { path: `${path}.load.client` },
     );
   }
+}
+
+export interface StackPlacement {
+  /** Absent: local processes. */
+  runtime?: 'testcontainers';
+  /** Images of the testcontainers runtime (harness/stack/images.ts). */
+  images?: Partial<StackImages>;
+}
+
+/** `stack.runtime` and `stack.images`: where a stack the harness starts runs. */
+export function placementOf(st: Record<string, unknown>, path: string): StackPlacement {
+  const runtime =
+    st.runtime === undefined ? 'local' : str(st.runtime, `${path}.runtime`, { oneOf: ['local', 'testcontainers'] });
+  if (runtime === 'local') {
+    if (st.images !== undefined) fail(`${path}.images`, 'absent unless stack.runtime is "testcontainers"', st.images);
+    return {};
+  }
+  if (st.external !== undefined)
+    fail(
+      `${path}.runtime`,
+      'absent with stack.external (the harness starts no stack for an external cluster)',
+      runtime,
+    );
+  const o = obj(st.images ?? {}, `${path}.images`, ['kafka', 'toxiproxy', 'registry']);
+  const images: Partial<StackImages> = {};
+  for (const k of ['kafka', 'toxiproxy', 'registry'] as const) {
+    if (o[k] !== undefined) images[k] = str(o[k], `${path}.images.${k}`, { pattern: IMAGE });
+  }
+  return { runtime: 'testcontainers', ...(Object.keys(images).length ? { images } : {}) };
 }

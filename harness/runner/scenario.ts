@@ -16,7 +16,7 @@ import { parseDuration } from '../util/duration.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { importModule } from '../util/import-module.ts';
 import type { ReadyStrategy } from './ready.ts';
-import { checkExternal, type ExternalCluster, type ExternalClusterInput, externalOf } from './scenario-external.ts';
+import * as ext from './scenario-external.ts';
 import { type ContractName, sutComponents, validateSut } from './scenario-sut.ts';
 import { readUpgradeSchemas, validateSchemaUpgrades } from './schema-upgrade.ts';
 import { arr, bool, fail, int, num, obj, str } from './validate.ts';
@@ -57,8 +57,8 @@ export interface ScenarioInput {
   };
   stack?: { brokers?: 1 | 3; partitions?: number; replicationFactor?: number; registry?: boolean } & {
     /** A cluster of your own instead of a local stack (scenario-external.ts, docs/external-clusters.md). */
-    external?: ExternalClusterInput;
-  };
+    external?: ext.ExternalClusterInput;
+  } & { runtime?: 'local' | 'testcontainers'; images?: ext.StackPlacement['images'] };
   topics?: { input?: string; output?: string };
   events?: {
     format?: 'json' | 'avro';
@@ -127,8 +127,8 @@ export interface Scenario {
     partitions: number;
     replicationFactor: number;
     registry: boolean;
-    external?: ExternalCluster;
-  };
+    external?: ext.ExternalCluster;
+  } & ext.StackPlacement;
   topics: { input: string; output: string };
   events: {
     format: 'json' | 'avro';
@@ -199,6 +199,8 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     'replicationFactor',
     'registry',
     'external',
+    'runtime',
+    'images',
   ]);
   const brokers = int(st.brokers, `${path}.stack.brokers`, { oneOf: [1, 3], def: 1 }) as 1 | 3;
   const stack = {
@@ -210,7 +212,8 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
       def: brokers,
     }),
     registry: bool(st.registry, `${path}.stack.registry`, true),
-    ...externalOf(st.external, `${path}.stack.external`),
+    ...ext.externalOf(st.external, `${path}.stack.external`),
+    ...ext.placementOf(st, `${path}.stack`),
   };
 
   const t = obj(o.topics ?? {}, `${path}.topics`, ['input', 'output']);
@@ -315,7 +318,8 @@ export function validateScenario(raw: unknown, path = 'scenario'): Scenario {
     path,
   );
 
-  if (stack.external) checkExternal(stack.external, { faults, sut, load: { ...load, format: events.format } }, path);
+  if (stack.external)
+    ext.checkExternal(stack.external, { faults, sut, load: { ...load, format: events.format } }, path);
   const slo = (o.slo ?? {}) as SloSpec;
   if (typeof slo !== 'object' || slo === null || Array.isArray(slo))
     fail(`${path}.slo`, 'an object of metric: [expressions]', slo);

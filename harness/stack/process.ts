@@ -15,10 +15,10 @@ export interface ProcessControl {
   running(): boolean;
   /** SIGKILL; resolves once it is gone. */
   kill(): Promise<void>;
-  /** SIGSTOP (a GC pause, a frozen VM). */
-  pause(): void;
+  /** SIGSTOP (a GC pause, a frozen VM); a container is frozen instead. */
+  pause(): void | Promise<void>;
   /** SIGCONT. */
-  resume(): void;
+  resume(): void | Promise<void>;
   /** Start it again (no-op when running); resolves when it serves again. */
   start(): Promise<void>;
   /** Clean stop (SIGTERM); resolves once it is gone. */

@@ -14,15 +14,17 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Toxiproxy } from 'toxiproxy-node-client';
-import { brokerIds, ensureTopic, probeTransaction, roundTrip } from '../kafka/clients.ts';
+import { brokerIds } from '../kafka/clients.ts';
 import { StreamproofError } from '../util/errors.ts';
 import { stateRoot } from '../util/paths.ts';
 import { type Progress, silent } from '../util/progress.ts';
+import type { StackImages } from './images.ts';
 import { findJava } from './java.ts';
 import { type BrokerConfig, formatBroker, startBroker } from './kafka.ts';
 import { allocatePorts, type StackPorts } from './ports.ts';
 import type { ManagedProcess, ProcessControl } from './process.ts';
 import { provisionKafka, provisionRegistry, provisionToxiproxy } from './provision.ts';
+import { waitClusterReady } from './ready.ts';
 import { type StartedRegistry, startRegistry } from './registry.ts';
 import { proxyName, type StartedToxiproxy, startToxiproxy } from './toxiproxy.ts';
 import { versions } from './versions.ts';
@@ -30,6 +32,13 @@ import { waitFor } from './wait.ts';
 
 export interface StackOptions {
   brokers?: 1 | 3;
+  /**
+   * `local` (default): every part a local process of this machine. `testcontainers`: the same stack as containers
+   * (harness/stack/containers.ts), which needs a Docker engine and the `testcontainers` package instead of Java.
+   */
+  runtime?: StackRuntime;
+  /** Images of the testcontainers runtime (default: the projects' own, pinned; harness/stack/images.ts). */
+  images?: Partial<StackImages>;
   /** Fixed port layout (see ports.ts); default: free ports chosen by the OS. */
   portBase?: number;
   /** Where logs and data go; default a fresh dir under the state root, deleted on stop. */
@@ -46,8 +55,12 @@ export interface StackOptions {
   startTimeoutMs?: number;
 }
 
+export type StackRuntime = 'local' | 'testcontainers';
+
 export interface BrokerStatus {
   id: number;
+  /** Its container, on the testcontainers runtime. */
+  container?: string;
   direct: string;
   proxied: string;
   proxy: string;
@@ -58,8 +71,11 @@ export interface BrokerStatus {
 
 export interface StackStatus {
   kafka: { version: string; bootstrap: string; proxiedBootstrap: string; clusterId: string; brokers: BrokerStatus[] };
-  toxiproxy: { api: string; pid: number; version: string };
-  registry: { url: string; pid: number; version: string } | null;
+  toxiproxy: { api: string; pid: number; version: string; container?: string };
+  registry: { url: string; pid: number; version: string; container?: string } | null;
+  /** Absent: local. */
+  runtime?: StackRuntime;
+  images?: StackImages;
   toolsClasspath: string;
   dir: string;
   startedAt: string;
@@ -86,12 +102,29 @@ export interface StartedStack extends AsyncDisposable {
    * faults that need them are refused when the scenario is validated.
    */
   readonly external?: true;
+  /** Absent: local processes. */
+  readonly runtime?: StackRuntime;
   broker(id: number): BrokerHandle;
+  /**
+   * What of the stack died by itself (not by a fault), or undefined; where absent, `status()`'s pids and running
+   * flags tell (local processes).
+   */
+  deadParts?(): Promise<string | undefined>;
   status(): StackStatus;
   stop(): Promise<void>;
 }
 
 export async function startStack(options: StackOptions = {}): Promise<StartedStack> {
+  if (options.runtime === 'testcontainers') {
+    const { startContainerStack } = await import('./containers.ts');
+    return startContainerStack(options);
+  }
+  if (options.runtime !== undefined && options.runtime !== 'local') {
+    throw new StreamproofError(
+      'USAGE',
+      `runtime: expected "local" or "testcontainers", got ${String(options.runtime)}`,
+    );
+  }
   const started = Date.now();
   const n = options.brokers ?? 1;
   if (n !== 1 && n !== 3) throw new StreamproofError('USAGE', `brokers: expected 1 or 3, got ${n}`);
@@ -177,25 +210,7 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
       }
       return undefined;
     };
-    await waitFor('all brokers in the cluster metadata', async () => (await brokerIds(bootstrap)).length === n, {
-      timeoutMs,
-      intervalMs: 250,
-      failFast: deadBroker,
-    });
-    progress({ phase: 'stack', message: `${n} broker(s) up; probing through the proxied bootstrap` });
-    const probeTopic = '__streamproof_probe';
-    await ensureTopic(bootstrap, probeTopic, { partitions: 1, replicas: Math.min(3, n) });
-    await waitFor(
-      'a probe record round-trip through toxiproxy',
-      async () => (await roundTrip(proxiedBootstrap, probeTopic, 15_000)) >= 0,
-      {
-        timeoutMs,
-        intervalMs: 500,
-        failFast: deadBroker,
-      },
-    );
-    progress({ phase: 'stack', message: 'probe record read back; committing a probe transaction' });
-    await probeTransaction(proxiedBootstrap, probeTopic);
+    await waitClusterReady({ bootstrap, proxiedBootstrap, brokers: n, timeoutMs, progress, failFast: deadBroker });
     if (registryStart) {
       progress({ phase: 'stack', message: 'kafka ready; waiting for the schema registry' });
       registry = await registryStart;
@@ -295,7 +310,7 @@ export async function startStack(options: StackOptions = {}): Promise<StartedSta
       async stop() {
         if (stopped) return;
         stopped = true;
-        for (const h of handles.values()) if (h.running()) h.resume();
+        for (const h of handles.values()) if (h.running()) await h.resume();
         await stopAll();
       },
       [Symbol.asyncDispose]() {

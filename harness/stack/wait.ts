@@ -8,12 +8,12 @@ import { StreamproofError } from '../util/errors.ts';
 export async function waitFor(
   what: string,
   check: () => Promise<boolean>,
-  opts: { timeoutMs: number; intervalMs?: number; failFast?: () => string | undefined },
+  opts: { timeoutMs: number; intervalMs?: number; failFast?: () => string | undefined | Promise<string | undefined> },
 ): Promise<void> {
   const deadline = Date.now() + opts.timeoutMs;
   let lastError: unknown;
   for (;;) {
-    const fatal = opts.failFast?.();
+    const fatal = await opts.failFast?.();
     if (fatal) throw new StreamproofError('STACK_START_FAILED', fatal);
     try {
       if (await check()) return;

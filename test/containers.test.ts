@@ -5,8 +5,9 @@
  * - 1 broker, from the CLI: the exactly-once Node copier killed -9, and `sut->kafka` partitioned for 3 s through
  *   the containerised Toxiproxy: pass, nothing lost or duplicated, and the partition reached the SUT (records
  *   produced during it waited: the e2e max is above 2 s). No container, network or published port left after.
- * - 3 brokers, through the API: the copier killed -9, broker 2's container killed and started again, the leader of
- *   events/0's proxy partitioned (a role target, resolved to a broker container): pass, every fault healed.
+ * - 3 brokers and the registry, through the API, Avro events: the copier killed -9, broker 2's container killed and
+ *   started again, the leader of events/0's proxy partitioned (a role target, resolved to a broker container): pass,
+ *   every fault healed.
  * - A harness killed -9 mid-run leaves containers behind; the next stack start removes them.
  * - Bad input: an unknown runtime, images without the testcontainers runtime, runtime with external: exit 64.
  */
@@ -104,16 +105,12 @@ describe('the testcontainers runtime', () => {
     noPublishedPorts();
   }, 240_000);
 
-  it('3 brokers, through the API: the copier and broker 2 killed, the leader of events/0 partitioned: pass, nothing left', async () => {
+  it('3 brokers and the registry, through the API, Avro events: the copier and broker 2 killed, the leader of events/0 partitioned: pass, nothing left', async () => {
     const sc = validateScenario(
       scenario('containers-3', {
-        stack: {
-          brokers: 3,
-          partitions: 3,
-          registry: false,
-          runtime: 'testcontainers',
-          images: localImages,
-        },
+        stack: { brokers: 3, partitions: 3, registry: true, runtime: 'testcontainers', images: localImages },
+        // Avro through the containerised registry: the load registers the schema, the observer decodes by its id.
+        events: { format: 'avro', users: 100, seed: 7 },
         faults: [
           KILL,
           { at: '4s', kind: 'kill', target: 'broker:2', restartAfter: '2s' },

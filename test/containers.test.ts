@@ -2,7 +2,7 @@
  * The testcontainers runtime (harness/stack/containers.ts) on a real Docker engine, with the images that
  * scripts/build-images.sh builds from the provisioning cache (no image registry here; .ci/run builds them).
  *
- * - 1 broker, from the CLI: the exactly-once Node copier killed -9, and `sut->kafka` partitioned for 3 s through
+ * - 1 broker, from the CLI (--runtime testcontainers, the images from STREAMPROOF_*_IMAGE): the exactly-once Node copier killed -9, and `sut->kafka` partitioned for 3 s through
  *   the containerised Toxiproxy: pass, nothing lost or duplicated, and the partition reached the SUT (records
  *   produced during it waited: the e2e max is above 2 s). No container, network or published port left after.
  * - 3 brokers and the registry, through the API, Avro events: the copier killed -9, broker 2's container killed and
@@ -87,16 +87,26 @@ describe('the testcontainers runtime', () => {
     if (left) docker(['rm', '-f', ...left.split('\n')]);
   });
 
-  it('1 broker, from the CLI: kill -9 of the copier and sut->kafka partitioned through the container proxy: pass, nothing left', async () => {
+  it('1 broker, from the CLI (--runtime, images from the environment): kill -9 of the copier and sut->kafka partitioned through the container proxy: pass, nothing left', async () => {
     const file = join(out, 'one.json');
     const faults = [KILL, { at: '5s', kind: 'partition', target: 'sut->kafka', for: '3s' }];
-    writeFileSync(file, JSON.stringify(scenario('containers-1', { faults })));
+    // The runtime from the flag, the images from the environment (the scenario names neither).
+    const sc = scenario('containers-1', { faults, stack: { brokers: 1, partitions: 3, registry: false } });
+    writeFileSync(file, JSON.stringify(sc));
     const dir = join(out, 'one');
-    const r = spawnSync(process.execPath, [cli, 'run', file, '--out', dir], { cwd: root, encoding: 'utf8' });
+    const env = {
+      ...process.env,
+      STREAMPROOF_KAFKA_IMAGE: localImages.kafka,
+      STREAMPROOF_TOXIPROXY_IMAGE: localImages.toxiproxy,
+      STREAMPROOF_REGISTRY_IMAGE: localImages.registry,
+    };
+    const args = [cli, 'run', file, '--runtime', 'testcontainers', '--out', dir];
+    const r = spawnSync(process.execPath, args, { cwd: root, encoding: 'utf8', env });
     const result = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8')) as RunResult;
     expect(r.status, r.stderr.slice(-3000)).toBe(0);
     expectPass(result, 1);
-    expect(result.scenario.stack).toMatchObject({ runtime: 'testcontainers', images: localImages });
+    expect(result.scenario.stack).toMatchObject({ runtime: 'testcontainers' });
+    expect(result.replay).toMatch(new RegExp(`^streamproof run ${file} --runtime testcontainers( --seed \\d+)?$`));
     // The partition reached the SUT: what it read or wrote during those 3 s waited for the heal.
     expect(result.latency.e2e?.maxMs ?? 0).toBeGreaterThan(2000);
     expect(r.stderr).toMatch(/starting 1 broker container\(s\)/);
@@ -172,5 +182,10 @@ describe('the testcontainers runtime', () => {
     const r = spawnSync(process.execPath, [cli, 'run', file], { cwd: root, encoding: 'utf8' });
     expect(r.status).toBe(64);
     expect(r.stderr).toMatch(/stack\.runtime/);
+    const good = join(out, 'good.json');
+    writeFileSync(good, JSON.stringify(scenario('good', { stack: { brokers: 1 } })));
+    const flag = spawnSync(process.execPath, [cli, 'run', good, '--runtime', 'k8s'], { cwd: root, encoding: 'utf8' });
+    expect(flag.status).toBe(64);
+    expect(flag.stderr).toMatch(/--runtime: expected local or testcontainers, got "k8s"/);
   });
 });

@@ -23,7 +23,7 @@ import {
 export const runCommand: Command = {
   name: 'run',
   usage:
-    'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|lineage|attribution|model:<module>] [--seed N] [--out DIR] [--stack own|running] [--workers N [--spawn-workers K]] ' +
+    'run <scenario.json|.ts> [--sut reference|"<command>"] [--contract copy|lineage|attribution|model:<module>] [--seed N] [--out DIR] [--stack own|running] [--runtime local|testcontainers] [--workers N [--spawn-workers K]] ' +
     `${EXTERNAL_USAGE} [--json]`,
   async run(argv, ctx) {
     const { values, positionals } = parse(
@@ -34,6 +34,7 @@ export const runCommand: Command = {
         ...SEED_FLAG,
         ...OUT_FLAG,
         ...STACK_FLAG,
+        runtime: { type: 'string' },
         ...EXTERNAL_FLAGS,
         workers: { type: 'string' },
         'spawn-workers': { type: 'string' },
@@ -50,8 +51,20 @@ export const runCommand: Command = {
     const { summaryText } = await import('../runner/result.ts');
     const { writeRunReports } = await import('../../reports/run-reports.ts');
     const loaded = await loadScenario(file);
-    const raw = structuredClone(loaded.raw) as { sut: { command?: string; contract?: unknown; lineage?: unknown } };
-    const externalReplay = applyExternalFlags(raw, values, file);
+    const raw = structuredClone(loaded.raw) as {
+      sut: { command?: string; contract?: unknown; lineage?: unknown };
+      stack?: Record<string, unknown>;
+    };
+    const stackReplay = applyExternalFlags(raw, values, file);
+    const runtime = values.runtime as string | undefined;
+    if (runtime !== undefined) {
+      if (runtime !== 'local' && runtime !== 'testcontainers')
+        throw new StreamproofError('USAGE', `--runtime: expected local or testcontainers, got "${runtime}"`);
+      if (values.stack === 'running')
+        throw new StreamproofError('USAGE', '--runtime: the run attaches to a running stack (--stack running)');
+      raw.stack = { ...raw.stack, runtime };
+      stackReplay.unshift(`--runtime ${runtime}`);
+    }
     if (values.sut !== undefined) raw.sut = { ...raw.sut, command: values.sut as string };
     if (values.contract !== undefined) {
       const c = values.contract as string;
@@ -109,7 +122,7 @@ export const runCommand: Command = {
       contract: values.contract as string | undefined,
       stack: stackMode,
       workers,
-    }).concat(externalReplay.length > 0 ? ` ${externalReplay.join(' ')}` : '');
+    }).concat(stackReplay.length > 0 ? ` ${stackReplay.join(' ')}` : '');
     const result = await runScenario({
       scenario,
       scenarioFile: file,

@@ -3,10 +3,10 @@
  * recovery, lag), plus the number formats every reporter shares. Views only select and join what the result holds;
  * the one derived series, lag from acked - observed for results without sampled lag, is labelled as derived.
  */
-import type { FaultRecovery, SloResult, ThresholdResult } from '../harness/checkers/index.ts';
+import type { FaultRecovery, ThresholdResult } from '../harness/checkers/index.ts';
 import type { SeriesPoint } from '../harness/history/index.ts';
 import { DERIVED_LAG_LABEL, type LagPoint, lagFromSeries } from '../harness/runner/lag-series.ts';
-import type { RunResult } from '../harness/runner/result.ts';
+import { judgedThresholds, type RunResult } from '../harness/runner/result.ts';
 
 /** Examples shown per anomaly kind; the full lists are in `files.anomalies`. */
 export const MAX_EXAMPLES = 5;
@@ -33,10 +33,12 @@ export const CHECKER_LABEL: Readonly<Record<string, string>> = {
   schema: 'schema (every record decodable, every schema compatible)',
   latency: 'latency (measured; judged by the SLOs)',
   slo: 'slo (every threshold met)',
+  'lake:lake-slo': 'lake:lake-slo (every lake_latency threshold met)',
 };
 
+/** Every threshold judged, lake-visible ones included. */
 export function thresholds(run: RunResult): readonly ThresholdResult[] {
-  return ((run.slo as SloResult | null)?.thresholds ?? []) as readonly ThresholdResult[];
+  return judgedThresholds(run);
 }
 
 /** What to say when a run has no threshold results: none were set, or none were evaluated. */

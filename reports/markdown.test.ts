@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { RunResult } from '../harness/runner/result.ts';
+import { type RunResult, summaryText } from '../harness/runner/result.ts';
 import { FIXTURES, fixture, hasControlChars, NASTY } from './fixtures.ts';
 import { reportInputFor } from './input.ts';
 import { markdownReport, mdCode, mdText } from './markdown.ts';
@@ -49,6 +49,30 @@ describe('markdownReport', () => {
     );
     expect(md.replace(example, '')).not.toContain('<script');
     expect(hasControlChars(md)).toBe(false);
+  });
+
+  it('a lake_latency threshold (judged over the lake) is in the SLO table and the terminal summary with its value', () => {
+    const r = structuredClone(fixture('pass')) as RunResult;
+    const breach = {
+      metric: 'lake_latency',
+      expression: 'p(95)<1500ms',
+      path: 'slo.lake_latency[0]',
+      ok: false,
+      observed: 8560.6,
+      limit: 1500,
+      unit: 'ms',
+    } as const;
+    r.verdict = 'slo-breach';
+    r.exitCode = 2;
+    r.checkers['lake:lake-slo'] = { valid: false, anomalyTypes: ['slo-breach'] };
+    const lakeSlo = { checker: 'lake-slo', valid: false, anomalyTypes: ['slo-breach'], thresholds: [breach] };
+    r.details = { ...r.details!, results: { ...r.details!.results, 'lake:lake-slo': lakeSlo } };
+    const md = markdownReport(reportInputFor(r));
+    expect(md).toContain('| lake_latency | `p(95)<1500ms` | 8561 ms | 1500 ms | BREACHED |');
+    expect(md).toContain('| lake:lake-slo (every lake_latency threshold met) | FAILED | slo-breach | - |');
+    expect(summaryText(r)).toContain('breached lake_latency p(95)<1500ms: observed 8561 ms, limit 1500 ms');
+    // Thresholds that held are in the table, not in the terminal's breached lines.
+    expect(summaryText(fixture('pass'))).not.toContain('breached');
   });
 
   it('mdCode survives backticks; mdText keeps plain text readable', () => {

@@ -13,6 +13,8 @@ import type {
   ModelResult,
   OrderResult,
   SchemaResult,
+  SloResult,
+  ThresholdResult,
 } from '../checkers/index.ts';
 import type { History } from '../history/index.ts';
 import { exitStatusOf } from '../util/errors.ts';
@@ -233,6 +235,15 @@ export function buildResult(x: {
   };
 }
 
+/**
+ * Every threshold judged: the main SLO checker's, then the lake-visible ones (`lake_latency`, judged over the lake's
+ * history by the `lake:lake-slo` checker, whose result is in the details).
+ */
+export function judgedThresholds(r: Pick<RunResult, 'slo' | 'details'>): ThresholdResult[] {
+  const lake = r.details?.results['lake:lake-slo'] as SloResult | undefined;
+  return [...((r.slo as SloResult | null)?.thresholds ?? []), ...(lake?.thresholds ?? [])];
+}
+
 /** A few lines for a terminal. */
 export function summaryText(r: RunResult): string {
   const n = r.counts;
@@ -247,6 +258,12 @@ export function summaryText(r: RunResult): string {
       ([k, v]) =>
         `  ${k}: ${v.valid === true ? 'ok' : v.valid === false ? `FAILED ${v.anomalyTypes.join(', ')}` : 'unknown'}${v.reason ? ` (${v.reason})` : ''}`,
     ),
+    ...judgedThresholds(r)
+      .filter((t) => t.ok === false)
+      .map(
+        (t) =>
+          `  breached ${t.metric} ${t.expression}: observed ${t.observed === null ? '-' : `${Math.round(t.observed)} ${t.unit}`}, limit ${t.limit} ${t.unit}`,
+      ),
     ...r.faults.map(
       (f) =>
         `  fault ${f.fault}${f.target ? ` on ${f.target}` : ''}: ${f.startedAt} .. ${f.healedAt ?? 'not healed'}${f.detail ? ` (${f.detail.summary})` : ''}`,

@@ -65,7 +65,7 @@ describe('markdownReport', () => {
     r.verdict = 'slo-breach';
     r.exitCode = 2;
     r.checkers['lake:lake-slo'] = { valid: false, anomalyTypes: ['slo-breach'] };
-    const lakeSlo = { checker: 'lake-slo', valid: false, anomalyTypes: ['slo-breach'], thresholds: [breach] };
+    const lakeSlo = { checker: 'lake-slo', valid: false, anomalyTypes: ['slo-breach' as const], thresholds: [breach] };
     r.details = { ...r.details!, results: { ...r.details!.results, 'lake:lake-slo': lakeSlo } };
     const md = markdownReport(reportInputFor(r));
     expect(md).toContain('| lake_latency | `p(95)<1500ms` | 8561 ms | 1500 ms | BREACHED |');

@@ -1,6 +1,6 @@
 /**
  * Lake sink process: `node --import tsx reference-pipeline/lake/main.ts`. Env: the SUT contract (STREAMPROOF_LAKE_DIR
- * required) plus STREAMPROOF_LAKE_FLUSH_MS (1000), STREAMPROOF_LAKE_FLUSH_RECORDS (50000), STREAMPROOF_METRICS_PORT
+ * required) plus STREAMPROOF_LAKE_FLUSH_MS (500), STREAMPROOF_LAKE_FLUSH_RECORDS (50000), STREAMPROOF_METRICS_PORT
  * (0 = any) and the fault-injection aid STREAMPROOF_LAKE_COMMIT_DELAY_MS (default 0: pause between writing the files
  * and the commit).
  */
@@ -18,7 +18,7 @@ try {
     {
       ...common,
       lakeDir: str(env, 'STREAMPROOF_LAKE_DIR'),
-      flushMs: int(env, 'STREAMPROOF_LAKE_FLUSH_MS', 1_000, 10),
+      flushMs: int(env, 'STREAMPROOF_LAKE_FLUSH_MS', 500, 10),
       flushRecords: int(env, 'STREAMPROOF_LAKE_FLUSH_RECORDS', 50_000, 1),
     },
     log,

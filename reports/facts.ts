@@ -37,9 +37,7 @@ export const CHECKER_LABEL: Readonly<Record<string, string>> = {
 };
 
 /** Every threshold judged, lake-visible ones included. */
-export function thresholds(run: RunResult): readonly ThresholdResult[] {
-  return judgedThresholds(run);
-}
+export const thresholds = judgedThresholds;
 
 /** What to say when a run has no threshold results: none were set, or none were evaluated. */
 export function noThresholdsText(run: RunResult): string {

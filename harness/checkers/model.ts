@@ -194,28 +194,49 @@ export function checkModel<V>(
   const max = resolveMaxExamples(options.maxExamples, `${name}.maxExamples`);
   const compare = options.compare ?? 'last';
   const eq = options.equals ?? jsonEquals;
-  const byKey = new Map<string, V[]>();
+  const f = new Findings(max);
+  // Per observed key: `sequence` keeps its values in order; `last` and `once` keep only the first and last value and
+  // a count, in parallel arrays indexed by the key's slot (no array per key: a run may hold millions of keys).
+  const slotOf = new Map<string, number>();
+  const lists: V[][] = [];
+  const first: V[] = [];
+  const last: V[] = [];
+  const count: number[] = [];
   let observedOutputs = 0;
   for (const o of observed) {
     observedOutputs++;
-    const list = byKey.get(o.key);
-    if (list === undefined) byKey.set(o.key, [o.value]);
-    else list.push(o.value);
+    const slot = slotOf.get(o.key);
+    if (slot === undefined) {
+      slotOf.set(o.key, count.length);
+      count.push(1);
+      if (compare === 'sequence') lists.push([o.value]);
+      else {
+        first.push(o.value);
+        last.push(o.value);
+      }
+    } else {
+      count[slot]!++;
+      if (compare === 'sequence') lists[slot]!.push(o.value);
+      else last[slot] = o.value;
+    }
   }
-  const f = new Findings(max);
-  for (const [key, obs] of byKey) {
+  for (const [key, slot] of slotOf) {
     const exp = expected.get(key) ?? [];
     if (exp.length === 0) {
-      f.addUnexpected({ key, observed: obs[0], reason: 'a key the model does not produce' });
+      f.addUnexpected({
+        key,
+        observed: compare === 'sequence' ? lists[slot]![0] : first[slot],
+        reason: 'a key the model does not produce',
+      });
       continue;
     }
     if (compare === 'sequence') {
-      alignSequence(key, exp, obs, eq, f);
+      alignSequence(key, exp, lists[slot]!, eq, f);
       continue;
     }
     const e = exp[exp.length - 1] as V;
-    const o = (compare === 'last' ? obs[obs.length - 1] : obs[0]) as V;
-    if (compare === 'once' && obs.length > 1) f.addDuplicated({ key, count: obs.length });
+    const o = (compare === 'last' ? last[slot] : first[slot]) as V;
+    if (compare === 'once' && count[slot]! > 1) f.addDuplicated({ key, count: count[slot]! });
     if (eq(e, o)) f.matched++;
     else f.addMismatch({ key, expected: e, observed: o });
   }
@@ -225,7 +246,7 @@ export function checkModel<V>(
     if (exp.length === 0) continue;
     expectedKeys++;
     expectedOutputs += exp.length;
-    if (byKey.has(key)) continue;
+    if (slotOf.has(key)) continue;
     if (compare === 'sequence')
       for (let index = 0; index < exp.length; index++) f.addLost({ key, expected: exp[index], index });
     else f.addLost({ key, expected: exp[exp.length - 1] });
@@ -253,7 +274,7 @@ export function checkModel<V>(
     counts: {
       expectedKeys,
       expectedOutputs,
-      observedKeys: byKey.size,
+      observedKeys: slotOf.size,
       observedOutputs,
       matched: f.matched,
       lost: f.lost,

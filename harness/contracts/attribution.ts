@@ -7,7 +7,7 @@
  * This is the only harness module that imports the reference model.
  */
 import type { Event } from '../../generators/event.ts';
-import { type AttributionInput, type AttributionRecord, attribute } from '../../reference-pipeline/model/index.ts';
+import { type AttributionInput, type AttributionRecord, attributeEach } from '../../reference-pipeline/model/index.ts';
 import type { ContractRun, OutputRecord } from './contract.ts';
 import { createModelContractFrom } from './model.ts';
 import type { PipelineModel } from './model-api.ts';
@@ -41,14 +41,16 @@ export function decodeAttribution(record: OutputRecord): { key: string; value: A
 export const attributionModel: PipelineModel<undefined, AttributionValue> = {
   compare: 'once',
   decode: decodeAttribution,
-  final: (events) =>
-    attribute(events as readonly AttributionInput[]).records.map(
-      (r) =>
-        [
+  // Lazily, record by record: the contract keeps only the compared fields of each (millions in a soak).
+  *final(events) {
+    for (const r of attributeEach(events as readonly AttributionInput[])) {
+      if ('record_id' in r)
+        yield [
           r.record_id,
           { conversion_id: r.conversion_id, credit: r.credit, revenue_credit_minor: r.revenue_credit_minor },
-        ] as const,
-    ),
+        ];
+    }
+  },
   equals: (e, o) =>
     Math.abs(o.credit - e.credit) <= CREDIT_TOLERANCE &&
     (o.revenue_credit_minor ?? null) === (e.revenue_credit_minor ?? null),
@@ -64,7 +66,7 @@ export function createAttributionContract(): ContractRun {
   });
 }
 
-/** The attribution records the reference model makes of these events (what the reference lake must hold). */
-export function expectedAttributionRecords(events: readonly Event[]): AttributionRecord[] {
-  return attribute(events as readonly AttributionInput[]).records;
+/** The attribution records the reference model makes of these events (what the reference lake must hold), lazily. */
+export function* expectedAttributionRecords(events: readonly Event[]): Generator<AttributionRecord> {
+  for (const r of attributeEach(events as readonly AttributionInput[])) if ('record_id' in r) yield r;
 }

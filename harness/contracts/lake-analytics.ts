@@ -51,50 +51,74 @@ type Aggregates = Record<LakeAggregate, Map<string, AggregateValues>>;
 const revenueKey = (model: unknown, channel: unknown, campaign: unknown, currency: unknown) =>
   `${String(model)}|${String(channel)}|${String(campaign)}|${currency === null || currency === undefined ? '-' : String(currency)}`;
 
-/** The aggregates of the model's records, as the analytics queries compute them. */
-export function expectedAggregates(records: readonly AttributionRecord[]): Aggregates {
+/**
+ * The aggregates of the model's records, as the analytics queries compute them, taken one record at a time: only
+ * the current conversion's records are held (the model emits each conversion's records together), so millions of
+ * records cost the aggregates' own size. Throws when a conversion's records are not contiguous.
+ */
+export function expectedAggregates(records: Iterable<AttributionRecord>): Aggregates {
   const revenue = new Map<string, { conversions: Set<string>; revenue_minor: number }>();
-  const linear = new Map<string, AttributionRecord[]>();
+  const paths = new Map<string, { conversions: number; revenue_minor: number }>();
+  const done = new Set<string>();
+  let rows = 0;
+  let distinct = 0;
+  let current: string | undefined;
+  let ids = new Set<string>();
+  let linear: AttributionRecord[] = [];
+  const close = () => {
+    if (current === undefined) return;
+    done.add(current);
+    if (linear.length > 0) addPath(paths, linear);
+  };
   for (const r of records) {
+    if (r.conversion_id !== current) {
+      close();
+      if (done.has(r.conversion_id))
+        throw new Error(`the records of conversion ${r.conversion_id} are not contiguous in the model's output`);
+      current = r.conversion_id;
+      ids = new Set();
+      linear = [];
+    }
+    rows++;
+    if (!ids.has(r.record_id)) {
+      ids.add(r.record_id);
+      distinct++;
+    }
     const k = revenueKey(r.model, r.channel, r.campaign, r.currency);
     const g = revenue.get(k) ?? { conversions: new Set<string>(), revenue_minor: 0 };
     g.conversions.add(r.conversion_id);
     g.revenue_minor += r.revenue_credit_minor ?? 0;
     revenue.set(k, g);
-    if (r.model === 'linear') {
-      const list = linear.get(r.conversion_id);
-      if (list) list.push(r);
-      else linear.set(r.conversion_id, [r]);
-    }
+    if (r.model === 'linear') linear.push(r);
   }
-  const paths = new Map<string, { conversions: number; revenue_minor: number }>();
-  for (const list of linear.values()) {
-    const touched = list.filter((r) => r.touch_event_id !== null);
-    const path =
-      touched.length === 0
-        ? '(direct)'
-        : [...list]
-            .sort(
-              (a, b) =>
-                (a.touch_time ?? Number.POSITIVE_INFINITY) - (b.touch_time ?? Number.POSITIVE_INFINITY) ||
-                ((a.touch_event_id ?? '') < (b.touch_event_id ?? '') ? -1 : 1),
-            )
-            .map((r) => r.channel)
-            .join(' > ');
-    const g = paths.get(path) ?? { conversions: 0, revenue_minor: 0 };
-    g.conversions += 1;
-    g.revenue_minor += list.reduce((s, r) => s + (r.revenue_credit_minor ?? 0), 0);
-    paths.set(path, g);
-  }
+  close();
   return {
-    table: new Map([
-      ['attributions', { rows: records.length, distinct: new Set(records.map((r) => r.record_id)).size }],
-    ]),
+    table: new Map([['attributions', { rows, distinct }]]),
     revenue: new Map(
       [...revenue].map(([k, g]) => [k, { conversions: g.conversions.size, revenue_minor: g.revenue_minor }]),
     ),
-    paths: new Map(paths),
+    paths,
   };
+}
+
+/** One conversion's `linear` records -> its path (channels in touch order, `(direct)` without a touch). */
+function addPath(paths: Map<string, { conversions: number; revenue_minor: number }>, list: AttributionRecord[]): void {
+  const touched = list.filter((r) => r.touch_event_id !== null);
+  const path =
+    touched.length === 0
+      ? '(direct)'
+      : [...list]
+          .sort(
+            (a, b) =>
+              (a.touch_time ?? Number.POSITIVE_INFINITY) - (b.touch_time ?? Number.POSITIVE_INFINITY) ||
+              ((a.touch_event_id ?? '') < (b.touch_event_id ?? '') ? -1 : 1),
+          )
+          .map((r) => r.channel)
+          .join(' > ');
+  const g = paths.get(path) ?? { conversions: 0, revenue_minor: 0 };
+  g.conversions += 1;
+  g.revenue_minor += list.reduce((s, r) => s + (r.revenue_credit_minor ?? 0), 0);
+  paths.set(path, g);
 }
 
 const num = (v: unknown) => (typeof v === 'bigint' ? Number(v) : Number(v ?? 0));
@@ -152,7 +176,7 @@ function same(a: AggregateValues | null, b: AggregateValues | null): boolean {
  */
 export async function checkLakeAnalytics(
   lakeDir: string,
-  expectedAttributions: readonly AttributionRecord[],
+  expectedAttributions: Iterable<AttributionRecord>,
   options: LakeAnalyticsOptions = {},
 ): Promise<LakeAnalyticsResult> {
   const spec = options.spec ?? referenceLakeOutput();

@@ -9,13 +9,20 @@ import type { Event } from '../../generators/event.ts';
 import { checkModel, jsonEquals, type ModelOutput, type ModelResult, model } from '../checkers/model.ts';
 import { type Checker, DEFAULT_MAX_EXAMPLES } from '../checkers/types.ts';
 import { StreamproofError } from '../util/errors.ts';
-import type { ContractFinish, ContractRun, ContractSetup, OutputRecord } from './contract.ts';
+import type { ContractFinish, ContractRun, ContractSetup, InputRecord, OutputRecord } from './contract.ts';
 import type { PipelineModel } from './model-api.ts';
 import { loadModel, type ModelContractSpec } from './model-load.ts';
 
-/** An output kept for `finish`: the model's view of it and where it was read. */
+/**
+ * An output kept for `finish`: the model's view of it and where it was read, in one object (one per output record:
+ * flat, because a run keeps millions).
+ */
 interface Kept<V> extends ModelOutput<V> {
-  readonly record: Pick<OutputRecord, 'key' | 'partition' | 'offset' | 'time'>;
+  /** The record's own key (the model's `key` may differ), partition, offset and the time the harness saw it. */
+  readonly recordKey: string | undefined;
+  readonly partition: number;
+  readonly offset: number;
+  readonly time: number;
 }
 
 /** How a contract built on the model interface differs from a user's model (the attribution contract's). */
@@ -67,24 +74,34 @@ function outputsOf<V>(x: unknown, path: string, where: string): ModelOutput<V>[]
   return out;
 }
 
-/** What the model expects: per key, its values in order and, for latency, the event each came from. */
-function runModel<S, V>(
-  m: PipelineModel<S, V>,
-  events: readonly Event[],
-  path: string,
-  compare: string,
-): Map<string, { value: V; source: Event | undefined }[]> {
-  const expected = new Map<string, { value: V; source: Event | undefined }[]>();
+/**
+ * What the model expects: per key, its values in order (`expected`) and, for a `step` model, the event each came
+ * from (`sources`, parallel to `expected`, for latency). One Map and one small array per key: at millions of outputs
+ * this is most of what judging a run holds (docs/checkers.md, "Memory").
+ */
+interface Ran<V> {
+  readonly expected: Map<string, V[]>;
+  readonly sources: Map<string, Event[]> | undefined;
+}
+
+function runModel<S, V>(m: PipelineModel<S, V>, events: readonly Event[], path: string, compare: string): Ran<V> {
+  const expected = new Map<string, V[]>();
+  const sources = m.final ? undefined : new Map<string, Event[]>();
   const add = (key: string, value: V, source: Event | undefined) => {
     const list = expected.get(key);
-    if (list === undefined) expected.set(key, [{ value, source }]);
-    else if (compare === 'once') {
+    if (list === undefined) {
+      expected.set(key, [value]);
+      if (sources && source) sources.set(key, [source]);
+    } else if (compare === 'once') {
       throw StreamproofError.at(
         'MODEL_FAILED',
         `the model produced key ${JSON.stringify(key)} twice${source ? ` (event ${source.event_id})` : ''}, but compare is "once"`,
         { path },
       );
-    } else list.push({ value, source });
+    } else {
+      list.push(value);
+      if (sources && source) sources.get(key)?.push(source);
+    }
   };
   if (m.final) {
     let result: unknown;
@@ -95,16 +112,21 @@ function runModel<S, V>(
     }
     if (result === null || typeof result !== 'object')
       throw StreamproofError.at('MODEL_FAILED', 'final returned neither [key, value] pairs nor an object', { path });
-    const pairs =
+    // Pairs are taken one at a time: a final that yields them lazily never holds them all.
+    const pairs: Iterable<readonly [unknown, V]> =
       Symbol.iterator in result
-        ? [...(result as Iterable<readonly [unknown, V]>)]
-        : Object.entries(result as Record<string, V>);
-    for (const p of pairs) {
-      if (!Array.isArray(p) || typeof p[0] !== 'string')
-        throw StreamproofError.at('MODEL_FAILED', 'final returned a pair whose key is not a string', { path });
-      add(p[0], p[1] as V, undefined);
+        ? (result as Iterable<readonly [unknown, V]>)
+        : (Object.entries(result as Record<string, V>) as [string, V][]);
+    try {
+      for (const p of pairs) {
+        if (!Array.isArray(p) || typeof p[0] !== 'string')
+          throw StreamproofError.at('MODEL_FAILED', 'final returned a pair whose key is not a string', { path });
+        add(p[0], p[1] as V, undefined);
+      }
+    } catch (err) {
+      throw err instanceof StreamproofError ? err : failed(path, 'final threw', err);
     }
-    return expected;
+    return { expected, sources };
   }
   let state: S;
   try {
@@ -121,7 +143,28 @@ function runModel<S, V>(
     }
     for (const o of outputsOf<V>(outs, path, `step (event ${e.event_id})`)) add(o.key, o.value, e);
   }
-  return expected;
+  return { expected, sources };
+}
+
+/**
+ * The model is a pure function of the input that landed, so a run computes it once: the output topic's contract and
+ * the lake's (and any other judged with the same model object) share one result, keyed by the run's input as read
+ * back (one array per run). A step model is not shared (its `init` state may be mutated).
+ */
+const shared = new WeakMap<object, WeakMap<readonly InputRecord[], Ran<unknown>>>();
+
+function modelOver<S, V>(m: PipelineModel<S, V>, input: readonly InputRecord[], path: string, compare: string): Ran<V> {
+  const byInput = m.final ? (shared.get(m) ?? new WeakMap<readonly InputRecord[], Ran<unknown>>()) : undefined;
+  const hit = byInput?.get(input);
+  if (hit) return hit as Ran<V>;
+  const sorted = [...input].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
+  const events = sorted.flatMap((r) => (r.event === undefined ? [] : [r.event]));
+  const ran = runModel(m, events, path, compare);
+  if (byInput) {
+    byInput.set(input, ran as Ran<unknown>);
+    shared.set(m, byInput);
+  }
+  return ran;
 }
 
 /** A contract from a model object (already checked): the user's, or one the harness defines (attribution). */
@@ -177,8 +220,8 @@ export function createModelContractFrom<S, V>(
         return null;
       }
       if (typeof out.key !== 'string') throw new Error('decode returned an output whose key is not a string');
-      const { key, partition, offset, time } = record;
-      kept.push({ key: out.key, value: out.value, record: { key, partition, offset, time } });
+      const { partition, offset, time } = record;
+      kept.push({ key: out.key, value: out.value, recordKey: record.key, partition, offset, time });
       return null;
     },
     async finish(ctx: ContractFinish) {
@@ -190,33 +233,33 @@ export function createModelContractFrom<S, V>(
           { path },
         );
       }
-      const input = [...(await ctx.input())].sort((a, b) => a.partition - b.partition || a.offset - b.offset);
-      const events = input.flatMap((r) => (r.event === undefined ? [] : [r.event]));
-      const ran = runModel(m, events, path, compare);
+      const { expected, sources } = modelOver(m, await ctx.input(), path, compare);
       const byId = new Map<string, Event>();
-      if (options.sourceOf) for (const e of events) byId.set(e.event_id, e);
+      if (options.sourceOf && !sources)
+        for (const r of await ctx.input()) if (r.event !== undefined) byId.set(r.event.event_id, r.event);
       const sourceOf = options.sourceOf;
       // Latency: per key, walk the observed outputs forward through the expected ones; the first correct output of
-      // each source event is its sighting.
+      // each source event is its sighting. `next` holds a key only while it has expected outputs left to walk.
       const sampled = new Set<string>();
       const next = new Map<string, number>();
       for (const o of kept) {
-        const exp = ran.get(o.key);
+        const exp = expected.get(o.key);
         if (!exp) continue;
         for (let j = next.get(o.key) ?? 0; j < exp.length; j++) {
-          const x = exp[j]!;
-          if (!equals(x.value, o.value)) continue;
-          next.set(o.key, j + 1);
-          const src = x.source ?? sourceOf?.({ key: o.key, value: x.value }, (id) => byId.get(id));
+          const x = exp[j] as V;
+          if (!equals(x, o.value)) continue;
+          if (j + 1 < exp.length) next.set(o.key, j + 1);
+          else if (exp.length > 1) next.set(o.key, exp.length);
+          const src = sources?.get(o.key)?.[j] ?? sourceOf?.({ key: o.key, value: x }, (id) => byId.get(id));
           if (src && !sampled.has(src.event_id)) {
             sampled.add(src.event_id);
             ctx.history.record({
               kind: 'observed',
-              time: o.record.time,
+              time: o.time,
               eventId: src.event_id,
-              key: o.record.key,
-              partition: o.record.partition,
-              offset: o.record.offset,
+              key: o.recordKey,
+              partition: o.partition,
+              offset: o.offset,
               userSeq: options.keyAffinity ? src.user_seq : undefined,
               sentAt: src.sent_at,
             });
@@ -224,12 +267,6 @@ export function createModelContractFrom<S, V>(
           break;
         }
       }
-      const expected = new Map<string, V[]>();
-      for (const [k, list] of ran)
-        expected.set(
-          k,
-          list.map((x) => x.value),
-        );
       judged = { expected, drainComplete: ctx.drainComplete, latencySamples: sampled.size };
     },
     checkers: () => [withNotes],

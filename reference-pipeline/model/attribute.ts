@@ -35,21 +35,30 @@ export function attribute(
   events: Iterable<AttributionInput>,
   options: AttributionOptions | ResolvedAttributionOptions = {},
 ): AttributionResult {
-  const resolved = resolveOptions(options);
   const records: AttributionRecord[] = [];
   const rejections: Rejection[] = [];
+  for (const out of attributeEach(events, options)) {
+    if ('record_id' in out) records.push(out);
+    else rejections.push(out);
+  }
+  return { records, rejections };
+}
+
+/**
+ * The same fold as `attribute`, yielding each record and rejection in canonical order as it is made: a consumer that
+ * keeps only what it needs of each (the harness's checker, over millions of records) never holds them all.
+ */
+export function* attributeEach(
+  events: Iterable<AttributionInput>,
+  options: AttributionOptions | ResolvedAttributionOptions = {},
+): Generator<AttributionRecord | Rejection> {
+  const resolved = resolveOptions(options);
   const byUser = new Map<string, AttributionInput[]>();
   for (const event of events) {
     if (!routable(event)) {
       const check = checkEvent(event, resolved);
       const problem = check.ok ? { field: 'event', message: 'event: not routable to a user' } : check.problem;
-      rejections.push({
-        kind: 'invalid',
-        reason: 'invalid-field',
-        field: problem.field,
-        message: problem.message,
-        event,
-      });
+      yield { kind: 'invalid', reason: 'invalid-field', field: problem.field, message: problem.message, event };
       continue;
     }
     const list = byUser.get(event.user_id);
@@ -60,13 +69,13 @@ export function attribute(
   for (const user of users) {
     // Array.prototype.sort is stable, so equal user_seq keep input order.
     const stream = (byUser.get(user) ?? []).sort((a, b) => a.user_seq - b.user_seq);
+    byUser.delete(user);
     let state = createUserState();
     for (const event of stream) {
       const result = applyEvent(state, event, resolved);
       state = result.state;
-      records.push(...result.outputs);
-      if (result.rejection !== null) rejections.push(result.rejection);
+      yield* result.outputs;
+      if (result.rejection !== null) yield result.rejection;
     }
   }
-  return { records, rejections };
 }

@@ -5,7 +5,7 @@
  * `record_id`). The rules and every choice behind them: docs/attribution-model.md.
  */
 
-export { type AttributionResult, attribute } from './attribute.ts';
+export { type AttributionResult, attribute, attributeEach } from './attribute.ts';
 export { compareTouches, modelWeights, recordId, type StoredTouch } from './credit.ts';
 export { AttributionModelError, MODEL_ERROR_CODES, type ModelErrorCode } from './errors.ts';
 export { allocateLargestRemainder, fromMinorUnits, toMinorUnits } from './money.ts';

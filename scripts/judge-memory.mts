@@ -4,7 +4,7 @@
  * lake contract as rows, then both contracts' `finish` and checkers over the same input, as a run judges them.
  * Heap after a full GC per stage (the B/event columns), and the process's peak resident memory.
  *
- *   node --expose-gc --max-old-space-size=12000 --import tsx scripts/judge-memory.mts [events=500000] [users=50000]
+ *   node --expose-gc --max-old-space-size=12000 --import tsx scripts/judge-memory.mts [events=500000] [users=50000] [outputsInMemory]
  *
  * docs/checkers.md ("Memory of a model contract") has the numbers.
  */
@@ -20,6 +20,7 @@ import { attribute } from '../reference-pipeline/model/index.ts';
 
 const n = Number(process.argv[2] ?? 200_000);
 const users = Number(process.argv[3] ?? 50_000);
+const outputsInMemory = process.argv[4] === undefined ? undefined : Number(process.argv[4]);
 const gc = (globalThis as { gc?: () => void }).gc!;
 const mb = () => {
   gc();
@@ -56,8 +57,8 @@ stage('input records');
 const records = attribute(events).records;
 console.log(`  ${records.length} attribution records (${(records.length / n).toFixed(2)} per event)`);
 stage('attribute()');
-const topic = createAttributionContract();
-const lake = createAttributionContract();
+const topic = createAttributionContract({ outputsInMemory });
+const lake = createAttributionContract({ outputsInMemory });
 let off = 0;
 for (const r of records) {
   const v = Buffer.from(JSON.stringify(r));

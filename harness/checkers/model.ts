@@ -14,7 +14,13 @@
  * `unknown`, never `false` (the pipeline may still be catching up); `duplicated` and `unexpected` are `false` either way.
  */
 import type { History } from '../history/index.ts';
-import { type AnomalyName, type Checker, type CheckerResult, resolveMaxExamples } from './types.ts';
+import {
+  type AnomalyName,
+  type Checker,
+  type CheckerResult,
+  DEFAULT_MAX_EXAMPLES,
+  resolveMaxExamples,
+} from './types.ts';
 
 export const MODEL_COMPARES = ['last', 'sequence', 'once'] as const;
 export type ModelCompare = (typeof MODEL_COMPARES)[number];
@@ -182,6 +188,131 @@ function alignSequence<V>(
 }
 
 /**
+ * The comparison of observed outputs with the model's, accumulated over one or more disjoint sets of keys: a whole
+ * run at once (`checkModel`), or a run judged bucket by bucket (each key's expected and observed outputs in the same
+ * bucket; the model contract's out-of-memory path), whose counts and anomalies add up to the same result.
+ */
+export class ModelTally<V> {
+  private readonly compare: ModelCompare;
+  private readonly eq: (e: V, o: V) => boolean;
+  private readonly f: Findings;
+  private expectedKeys = 0;
+  private expectedOutputs = 0;
+  private observedKeys = 0;
+  private observedOutputs = 0;
+
+  /** `keep`: anomalies kept per kind (the result's examples are the first `maxExamples` of them). */
+  constructor(private readonly options: ModelCheckOptions<V> & { readonly keep?: number } = {}) {
+    const name = options.name ?? 'model';
+    const max = resolveMaxExamples(options.maxExamples, `${name}.maxExamples`);
+    this.compare = options.compare ?? 'last';
+    this.eq = options.equals ?? jsonEquals;
+    this.f = new Findings(Math.max(max, options.keep ?? 0));
+  }
+
+  /** Adds one set of keys: each key's expected outputs, and the observed outputs (of those keys) in reading order. */
+  add(expected: ReadonlyMap<string, readonly V[]>, observed: Iterable<ModelOutput<V>>): void {
+    const { compare, eq, f } = this;
+    // Per observed key: `sequence` keeps its values in order; `last` and `once` keep only the first and last value
+    // and a count, in parallel arrays indexed by the key's slot (no array per key: a run may hold millions of keys).
+    const slotOf = new Map<string, number>();
+    const lists: V[][] = [];
+    const first: V[] = [];
+    const last: V[] = [];
+    const count: number[] = [];
+    for (const o of observed) {
+      this.observedOutputs++;
+      const slot = slotOf.get(o.key);
+      if (slot === undefined) {
+        slotOf.set(o.key, count.length);
+        count.push(1);
+        if (compare === 'sequence') lists.push([o.value]);
+        else {
+          first.push(o.value);
+          last.push(o.value);
+        }
+      } else {
+        count[slot]!++;
+        if (compare === 'sequence') lists[slot]!.push(o.value);
+        else last[slot] = o.value;
+      }
+    }
+    this.observedKeys += slotOf.size;
+    for (const [key, slot] of slotOf) {
+      const exp = expected.get(key) ?? [];
+      if (exp.length === 0) {
+        f.addUnexpected({
+          key,
+          observed: compare === 'sequence' ? lists[slot]![0] : first[slot],
+          reason: 'a key the model does not produce',
+        });
+        continue;
+      }
+      if (compare === 'sequence') {
+        alignSequence(key, exp, lists[slot]!, eq, f);
+        continue;
+      }
+      const e = exp[exp.length - 1] as V;
+      const o = (compare === 'last' ? last[slot] : first[slot]) as V;
+      if (compare === 'once' && count[slot]! > 1) f.addDuplicated({ key, count: count[slot]! });
+      if (eq(e, o)) f.matched++;
+      else f.addMismatch({ key, expected: e, observed: o });
+    }
+    for (const [key, exp] of expected) {
+      if (exp.length === 0) continue;
+      this.expectedKeys++;
+      this.expectedOutputs += exp.length;
+      if (slotOf.has(key)) continue;
+      if (compare === 'sequence')
+        for (let index = 0; index < exp.length; index++) f.addLost({ key, expected: exp[index], index });
+      else f.addLost({ key, expected: exp[exp.length - 1] });
+    }
+  }
+
+  /** The result so far; `all` gives every anomaly kept (up to `keep`) instead of `maxExamples` of each. */
+  result(drainComplete = this.options.drainComplete, all = false): ModelResult {
+    const { f } = this;
+    const name = this.options.name ?? 'model';
+    const max = all ? Number.MAX_SAFE_INTEGER : (this.options.maxExamples ?? DEFAULT_MAX_EXAMPLES);
+    const pending = drainComplete === false;
+    const anomalyTypes: AnomalyName[] = [];
+    if (f.lost && !pending) anomalyTypes.push('lost');
+    if (f.duplicated) anomalyTypes.push('duplicated');
+    if (f.unexpected) anomalyTypes.push('unexpected');
+    if (f.mismatch && !pending) anomalyTypes.push('mismatch');
+    const waiting = anomalyTypes.length === 0 && pending && f.lost + f.mismatch > 0;
+    const empty = this.expectedOutputs === 0 && this.observedOutputs === 0;
+    const reason = waiting
+      ? `${f.lost} expected output(s) missing and ${f.mismatch} value(s) differing from the model, but the drain did not complete: the pipeline may still be catching up`
+      : empty && anomalyTypes.length === 0
+        ? 'the model expects no output for this input and none came: nothing was checked'
+        : undefined;
+    return {
+      checker: name,
+      valid: anomalyTypes.length > 0 ? false : reason ? 'unknown' : true,
+      anomalyTypes,
+      ...(reason ? { reason } : {}),
+      compare: this.compare,
+      counts: {
+        expectedKeys: this.expectedKeys,
+        expectedOutputs: this.expectedOutputs,
+        observedKeys: this.observedKeys,
+        observedOutputs: this.observedOutputs,
+        matched: f.matched,
+        lost: f.lost,
+        duplicated: f.duplicated,
+        unexpected: f.unexpected,
+        mismatch: f.mismatch,
+      },
+      lost: f.lostEx.slice(0, max),
+      duplicated: f.duplicatedEx.slice(0, max),
+      unexpected: f.unexpectedEx.slice(0, max),
+      mismatch: f.mismatchEx.slice(0, max),
+    };
+  }
+}
+
+/**
  * Compares observed outputs with the model's. `expected`: each key's outputs in the model's order (`last` and `once`
  * read the last one); `observed`: every decoded output in reading order.
  */
@@ -190,103 +321,9 @@ export function checkModel<V>(
   observed: Iterable<ModelOutput<V>>,
   options: ModelCheckOptions<V> = {},
 ): ModelResult {
-  const name = options.name ?? 'model';
-  const max = resolveMaxExamples(options.maxExamples, `${name}.maxExamples`);
-  const compare = options.compare ?? 'last';
-  const eq = options.equals ?? jsonEquals;
-  const f = new Findings(max);
-  // Per observed key: `sequence` keeps its values in order; `last` and `once` keep only the first and last value and
-  // a count, in parallel arrays indexed by the key's slot (no array per key: a run may hold millions of keys).
-  const slotOf = new Map<string, number>();
-  const lists: V[][] = [];
-  const first: V[] = [];
-  const last: V[] = [];
-  const count: number[] = [];
-  let observedOutputs = 0;
-  for (const o of observed) {
-    observedOutputs++;
-    const slot = slotOf.get(o.key);
-    if (slot === undefined) {
-      slotOf.set(o.key, count.length);
-      count.push(1);
-      if (compare === 'sequence') lists.push([o.value]);
-      else {
-        first.push(o.value);
-        last.push(o.value);
-      }
-    } else {
-      count[slot]!++;
-      if (compare === 'sequence') lists[slot]!.push(o.value);
-      else last[slot] = o.value;
-    }
-  }
-  for (const [key, slot] of slotOf) {
-    const exp = expected.get(key) ?? [];
-    if (exp.length === 0) {
-      f.addUnexpected({
-        key,
-        observed: compare === 'sequence' ? lists[slot]![0] : first[slot],
-        reason: 'a key the model does not produce',
-      });
-      continue;
-    }
-    if (compare === 'sequence') {
-      alignSequence(key, exp, lists[slot]!, eq, f);
-      continue;
-    }
-    const e = exp[exp.length - 1] as V;
-    const o = (compare === 'last' ? last[slot] : first[slot]) as V;
-    if (compare === 'once' && count[slot]! > 1) f.addDuplicated({ key, count: count[slot]! });
-    if (eq(e, o)) f.matched++;
-    else f.addMismatch({ key, expected: e, observed: o });
-  }
-  let expectedKeys = 0;
-  let expectedOutputs = 0;
-  for (const [key, exp] of expected) {
-    if (exp.length === 0) continue;
-    expectedKeys++;
-    expectedOutputs += exp.length;
-    if (slotOf.has(key)) continue;
-    if (compare === 'sequence')
-      for (let index = 0; index < exp.length; index++) f.addLost({ key, expected: exp[index], index });
-    else f.addLost({ key, expected: exp[exp.length - 1] });
-  }
-
-  const pending = options.drainComplete === false;
-  const anomalyTypes: AnomalyName[] = [];
-  if (f.lost && !pending) anomalyTypes.push('lost');
-  if (f.duplicated) anomalyTypes.push('duplicated');
-  if (f.unexpected) anomalyTypes.push('unexpected');
-  if (f.mismatch && !pending) anomalyTypes.push('mismatch');
-  const waiting = anomalyTypes.length === 0 && pending && f.lost + f.mismatch > 0;
-  const empty = expectedOutputs === 0 && observedOutputs === 0;
-  const reason = waiting
-    ? `${f.lost} expected output(s) missing and ${f.mismatch} value(s) differing from the model, but the drain did not complete: the pipeline may still be catching up`
-    : empty && anomalyTypes.length === 0
-      ? 'the model expects no output for this input and none came: nothing was checked'
-      : undefined;
-  return {
-    checker: name,
-    valid: anomalyTypes.length > 0 ? false : reason ? 'unknown' : true,
-    anomalyTypes,
-    ...(reason ? { reason } : {}),
-    compare,
-    counts: {
-      expectedKeys,
-      expectedOutputs,
-      observedKeys: slotOf.size,
-      observedOutputs,
-      matched: f.matched,
-      lost: f.lost,
-      duplicated: f.duplicated,
-      unexpected: f.unexpected,
-      mismatch: f.mismatch,
-    },
-    lost: f.lostEx,
-    duplicated: f.duplicatedEx,
-    unexpected: f.unexpectedEx,
-    mismatch: f.mismatchEx,
-  };
+  const tally = new ModelTally(options);
+  tally.add(expected, observed);
+  return tally.result();
 }
 
 /**

@@ -57,8 +57,9 @@ export const attributionModel: PipelineModel<undefined, AttributionValue> = {
 };
 
 /** The attribution contract (checker `attribution`). */
-export function createAttributionContract(): ContractRun {
+export function createAttributionContract(options: { readonly outputsInMemory?: number } = {}): ContractRun {
   return createModelContractFrom(attributionModel, {
+    ...options,
     name: 'attribution',
     path: 'sut.contract',
     keyAffinity: true,

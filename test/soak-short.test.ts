@@ -4,7 +4,8 @@
  * latency and resets on the pipeline's connections, every attributor killed at once) shortened to 60 s at 1 500
  * events/s with the fault times scaled (test/fixtures/soak-short.ts), through the CLI. It must pass: nothing lost or
  * duplicated, attributions equal to the model's on the topic and in the lake, the lake's analytics equal to the
- * model, every fault started and healed. The full soak is a documented command (docs/soak/README.md).
+ * model, every fault started and healed; both attribution contracts judge from bucket files on disk (a threshold of
+ * 20 000 outputs in memory), as the full soak's do. The full soak is a documented command (docs/soak/README.md).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -27,7 +28,8 @@ describe('soak, shortened', () => {
       cwd: root,
       encoding: 'utf8',
       timeout: 900_000,
-      env: { ...process.env, CI: 'true' },
+      // A small threshold, so the run judges its attributions (topic and lake) from bucket files, as the full soak does.
+      env: { ...process.env, CI: 'true', STREAMPROOF_JUDGE_OUTPUTS_IN_MEMORY: '20000' },
     });
     const result = JSON.parse(readFileSync(join(out, 'result.json'), 'utf8'));
     expect(result.exitCode, `${JSON.stringify(result.checkers)}\n${res.stderr.slice(-3000)}`).toBe(0);
@@ -37,6 +39,9 @@ describe('soak, shortened', () => {
     expect(result.counts.observed).toBeGreaterThan(0);
     for (const name of ['attribution', 'order', 'lake:attribution', 'lake-analytics']) {
       expect(result.checkers[name]?.valid, name).toBe(true);
+    }
+    for (const name of ['attribution', 'lake:attribution']) {
+      expect(JSON.stringify(result.details.results[name]?.notes), name).toMatch(/judged out of memory: \d+ outputs/);
     }
     expect(result.lake.problems).toEqual([]);
     const faults = result.faults as { fault: string; target: string; healedAt: string | null }[];

@@ -233,7 +233,8 @@ export async function createModelContract(
   spec: ModelContractSpec,
   setup: Pick<ContractSetup, 'baseDir'>,
   path = 'sut.contract',
+  options: Pick<ModelContractOptions<unknown>, 'outputsInMemory'> = {},
 ): Promise<ContractRun> {
   const m = await loadModel(spec, setup.baseDir, path);
-  return createModelContractFrom(m, { path: `${path}.model` });
+  return createModelContractFrom(m, { ...options, path: `${path}.model` });
 }

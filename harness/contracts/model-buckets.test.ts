@@ -51,7 +51,8 @@ async function judgeBoth<V>(m: PipelineModel<unknown, V>, outputs: OutputRecord[
     await c.finish({ history, input: async () => landedInput, drainComplete: true, committed: {}, outDir: tmpdir() });
     const result = c.checkers()[0]!.check(history) as ModelResult;
     const full = c.anomalies(history, { results: {} } as never) as Record<string, unknown[]>;
-    return { result, full, e2e: checkLatency(history).e2e?.count ?? 0 };
+    const e2e = checkLatency(history).e2e;
+    return { result, full, e2e: e2e?.count ?? 0, latency: e2e, violations: history.order.violationCount };
   };
   return { memory: await run(undefined), buckets: await run(0) };
 }
@@ -80,7 +81,7 @@ describe('model contract, judged out of memory (bucket files by key)', () => {
     const input = events(3000, 7);
     const records = attribute(input).records;
     expect(records.length).toBeGreaterThan(500);
-    const outputs = records.map((r) => rec(r.user_id, JSON.stringify(r), 9000));
+    const outputs = records.map((r, i) => rec(r.user_id, JSON.stringify(r), 9000 + i));
     const wrong = (r: OutputRecord) => {
       const v = JSON.parse(r.value.toString('utf8'));
       return rec(r.key, JSON.stringify({ ...v, credit: v.credit + 0.5 }), 9000);
@@ -101,6 +102,10 @@ describe('model contract, judged out of memory (bucket files by key)', () => {
       expect(buckets.result.counts).toEqual(memory.result.counts);
       expect(buckets.e2e).toBe(memory.e2e);
       expect(buckets.e2e).toBeGreaterThan(0);
+      // Sightings: each conversion's first correct record in reading order, recorded in that order (per-user order).
+      expect(buckets.latency).toEqual(memory.latency);
+      expect(buckets.violations).toBe(memory.violations);
+      expect(memory.violations).toBe(0);
       for (const kind of ['lost', 'duplicated', 'unexpected', 'mismatch'])
         expect(sorted(buckets.full[kind]!)).toEqual(sorted(memory.full[kind]!));
       expect(buckets.result.notes?.at(-1)).toMatch(/judged out of memory: \d+ outputs in 128 buckets/);
@@ -125,6 +130,8 @@ describe('model contract, judged out of memory (bucket files by key)', () => {
       expect(buckets.result.valid).toBe(memory.result.valid);
       expect(buckets.result.counts).toEqual(memory.result.counts);
       expect(buckets.e2e).toBe(memory.e2e);
+      expect(buckets.latency).toEqual(memory.latency);
+      expect(buckets.violations).toBe(memory.violations);
       for (const kind of ['lost', 'duplicated', 'unexpected', 'mismatch'])
         expect(sorted(buckets.full[kind]!)).toEqual(sorted(memory.full[kind]!));
     }

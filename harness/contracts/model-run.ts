@@ -150,6 +150,8 @@ export function modelOver<S, V>(
 
 /** An observed output as the latency trace needs it. */
 export interface TracedOutput<V> extends ModelOutput<V> {
+  /** Its place in reading order (the contract's count of records read). */
+  readonly seq: number;
   readonly recordKey: string | undefined;
   readonly partition: number;
   readonly offset: number;

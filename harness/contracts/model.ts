@@ -97,17 +97,16 @@ export function createModelContractFrom<S, V>(
   let threw = 0;
   let firstError = '';
   let skipped = 0;
+  /** After finish: in memory, the model's expected outputs (compared at check time); from buckets, the whole tally. */
   let judged:
-    | {
-        expected: Map<string, V[]>;
-        /** Set when judged bucket by bucket: the whole comparison, every anomaly kept. */
-        tally?: ModelTally<V>;
-        drainComplete: boolean;
-        latencySamples: number;
-      }
+    | ({ drainComplete: boolean; latencySamples: number } & (
+        | { expected: Map<string, V[]>; tally?: undefined }
+        | { tally: ModelTally<V>; expected?: undefined }
+      ))
     | undefined;
   const checkOptions = { compare, equals, name, maxExamples: options.maxExamples ?? DEFAULT_MAX_EXAMPLES };
-  const data = () => (judged ? { ...judged, observed: kept } : undefined);
+  const data = () =>
+    judged?.expected ? { expected: judged.expected, drainComplete: judged.drainComplete, observed: kept } : undefined;
   const checker: Checker<ModelResult> = model<V>(data, checkOptions);
   const withNotes: Checker<ModelResult> = {
     name,
@@ -215,7 +214,7 @@ export function createModelContractFrom<S, V>(
         }
         // Recorded in reading order, as in memory: the order checker compares each user's sightings in that order.
         for (const { o, src } of [...first.values()].sort((a, b) => a.o.seq - b.o.seq)) sighted(o, src);
-        judged = { expected: new Map(), tally, drainComplete: ctx.drainComplete, latencySamples: first.size };
+        judged = { tally, drainComplete: ctx.drainComplete, latencySamples: first.size };
       } finally {
         removeSpill();
         process.removeListener('exit', removeSpill);

@@ -120,10 +120,25 @@ export async function judgeLake(x: {
   const waitedMs = Date.now() - waitStart;
   const lakeHistory = new History();
   lakeHistory.outcomes.merge(x.history.outcomes);
+  x.progress({
+    phase: 'run',
+    message: `lake: ${quiet ? 'quiet' : 'still committing'} after ${(waitedMs / 1000).toFixed(1)} s; reading its committed rows`,
+  });
+  let rowsRead = 0;
+  let told = Date.now();
   const read = await readLake(spec, x.lakeDir, {
     onRows: (rows) => {
       for (const r of rows) recordObserved(lakeHistory, (o) => contract.decode(o), undefined, r);
+      rowsRead += rows.length;
+      if (Date.now() - told >= 10_000) {
+        told = Date.now();
+        x.progress({ phase: 'run', message: `lake: ${rowsRead} committed row(s) read` });
+      }
     },
+  });
+  x.progress({
+    phase: 'run',
+    message: `lake: judging ${read.rowCount} row(s) of ${read.files.length} file(s) under the ${contract.name} contract`,
   });
   // The pipeline's committed input offsets say nothing about what its lake sink committed: after an incomplete drain
   // (or a lake still committing), a missing row is unseen, never lost.
@@ -146,6 +161,7 @@ export async function judgeLake(x: {
     ...(sc.slo.lake_latency ? [onLake(lakeSlo(sc.slo, { path: 'slo' }))] : []),
   ];
   if (sc.sut.command === 'reference' && sc.sut.contract === 'attribution') {
+    x.progress({ phase: 'run', message: "lake: the analytics' aggregates in DuckDB against the model's" });
     const events = (await x.finish.input()).flatMap((r) => (r.event ? [r.event as Event] : []));
     const analytics = await checkLakeAnalytics(x.lakeDir, expectedAttributionRecords(events), {
       drainComplete: x.finish.drainComplete && quiet,

@@ -6,7 +6,8 @@
  * `position` (the next input offset to process). Every ~100 ms (`batchMs`) it folds each owned partition's new
  * records through the model's `applyEvent` and writes, in ONE Kafka transaction per partition and micro-batch:
  *   - the attribution records to the output topic (JSON, key user_id),
- *   - the changed users' `serializeState` to the compacted changelog, partition p (key user_id),
+ *   - what changed in each changed user's state to the compacted changelog, partition p (changelog.ts: the user's
+ *     head, each touch stored, a tombstone per touch pruned),
  *   - late, invalid and undecodable records to the DLQ (reason in headers),
  *   - the consumed offset of p to the consumer group (TxnOffsetCommit, with the group generation).
  * The in-memory state and `position` advance only after the commit succeeds.

@@ -15,8 +15,14 @@ export interface AttributorConfig extends CommonConfig {
   restoreTimeoutMs: number;
   /** Longest any single transaction step may take before the batch is failed (default 30000). */
   txTimeoutMs: number;
+  /** Compression of every batch the transactional producers send (attributions, changelog, DLQ). */
+  compression: AttributorCompression;
   options: ResolvedAttributionOptions;
 }
+
+/** The record-batch compressions Kafka defines, as the producer names them. */
+export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
+export type AttributorCompression = (typeof COMPRESSIONS)[number];
 
 /** The batch a hook is called for. */
 export interface BatchInfo {

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Consumer, type Producer } from '@platformatic/kafka';
 import { guarded, headerValue } from '../common/kafka.ts';
 import { within } from '../common/lifecycle.ts';
-import { deserializeState } from '../model/index.ts';
 import { GROUP_HEADER, INPUT_OFFSET_HEADER } from './batch-plan.ts';
+import { StateRestore } from './changelog.ts';
 import { type AttributorConfig, closeQuietly, type Msg, type Owned, RESTORE_MARKER_KEY } from './config.ts';
 
 /** Fences partition `p`'s previous owner with `producer` and commits a restore marker; returns the marker. */
@@ -48,13 +48,15 @@ export async function restore(
     }),
   );
   const pending = new Set(nonces.keys());
+  const restores = new Map<number, StateRestore>();
   let users = 0;
-  // Per partition and user: the latest state record written at an input offset below the committed position.
-  // Records at or past it belong to transactions that did not commit (we must not trust the client's read_committed
-  // filter alone: @platformatic/kafka 1.35 lets records of an aborted transaction through when the abort marker is
-  // not in the same fetch response, or when one producer id aborted twice in it). An aborted record below the
-  // position is always followed in the log by the committed rewrite of the same user (the retry reprocessed the
-  // same events from the same state), so "latest below the position" is the committed state.
+  // Per partition: the changelog records written at an input offset below the committed position, folded in log
+  // order (changelog.ts). Records at or past it belong to transactions that did not commit (we must not trust the
+  // client's read_committed filter alone: @platformatic/kafka 1.35 lets records of an aborted transaction through
+  // when the abort marker is not in the same fetch response, or when one producer id aborted twice in it). An aborted
+  // record below the position came from events the committed history also applied, from the same state: its head is
+  // always followed in the log by the committed rewrite of the same user's head, and a touch it stored is either
+  // stored by the committed history too or pruned by it (the restore prunes as the model does, so it cannot survive).
   const isCommitted = (o: Owned, m: Msg) => {
     // A changelog shared by mistake with another consumer group: its offsets mean nothing here.
     const group = headerValue(m.headers as Map<unknown, unknown>, GROUP_HEADER);
@@ -92,15 +94,20 @@ export async function restore(
         }
         const owner = into.get(m.partition)!;
         if (!isCommitted(owner, m)) continue;
-        const target = owner.users;
-        if (m.value === null || m.value === undefined || m.value.length === 0) target.delete(key);
-        else target.set(key, deserializeState(m.value.toString()));
+        let r = restores.get(m.partition);
+        if (r === undefined) {
+          r = new StateRestore();
+          restores.set(m.partition, r);
+        }
+        r.apply(key, m.value);
       }
     } finally {
       clearTimeout(timer);
       await s.close().catch(() => {});
     }
     if (pending.size > 0) throw new Error(`changelog restore ended early (partitions ${[...pending].join(', ')})`);
+    for (const [p, r] of restores)
+      for (const [user, state] of r.states(cfg.options)) into.get(p)!.users.set(user, state);
     for (const p of nonces.keys()) users += into.get(p)!.users.size;
     return users;
   } finally {

@@ -39,7 +39,11 @@ export {
   applyEvent,
   createUserState,
   deserializeState,
+  pruneTouches,
   serializeState,
+  touchFromWire,
+  touchToWire,
   type UserState,
+  type WireTouch,
   windowTouches,
 } from './user-state.ts';

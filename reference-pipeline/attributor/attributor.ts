@@ -6,8 +6,7 @@
  * `position` (the next input offset to process). Every ~100 ms (`batchMs`) it folds each owned partition's new
  * records through the model's `applyEvent` and writes, in ONE Kafka transaction per partition and micro-batch:
  *   - the attribution records to the output topic (JSON, key user_id),
- *   - what changed in each changed user's state to the compacted changelog, partition p (changelog.ts: the user's
- *     head, each touch stored, a tombstone per touch pruned),
+ *   - the changed users' `serializeState` to the compacted changelog, partition p (key user_id),
  *   - late, invalid and undecodable records to the DLQ (reason in headers),
  *   - the consumed offset of p to the consumer group (TxnOffsetCommit, with the group generation).
  * The in-memory state and `position` advance only after the commit succeeds.
@@ -190,6 +189,7 @@ export async function startAttributor(
         const c = offsets[p];
         fresh.get(p)!.position = c !== undefined && c >= 0n ? c : -1n;
       }
+      const restoreStart = Date.now();
       const restored = await restore(cfg, rotate(bootstrap, sessions), nonces, fresh);
       for (const p of partitions) {
         const o = fresh.get(p)!;
@@ -204,10 +204,12 @@ export async function startAttributor(
         owned.set(p, o);
       }
       restores.inc({}, partitions.length);
-      restoredUsers.inc({}, restored);
+      restoredUsers.inc({}, restored.users);
       log('partitions taken over', {
         partitions,
-        users: restored,
+        users: restored.users,
+        changelogRecords: restored.records,
+        restoreMs: Date.now() - restoreStart,
         positions: Object.fromEntries(partitions.map((p) => [p, String(fresh.get(p)!.position)])),
       });
     } catch (err) {

@@ -12,23 +12,17 @@ import {
   applyEvent,
   createUserState,
   type ResolvedAttributionOptions,
+  serializeState,
   type UserState,
 } from '../model/index.ts';
-import { stateDelta } from './changelog.ts';
 
 /** Header of every changelog record: the last input offset of the batch that wrote it (decimal). */
 export const INPUT_OFFSET_HEADER = 'streamproof-input-offset';
 /** Header of every changelog record: the consumer group whose offsets the input offset refers to. */
 export const GROUP_HEADER = 'streamproof-group';
 
-/** A record to produce (a null value: a tombstone). */
-export type Out = {
-  topic: string;
-  key: Buffer;
-  value: Buffer | null;
-  partition?: number;
-  headers?: Map<Buffer, Buffer>;
-};
+/** A record to produce. */
+export type Out = { topic: string; key: Buffer; value: Buffer; partition?: number; headers?: Map<Buffer, Buffer> };
 
 /** An input record as consumed, with its decoded value. */
 export interface DecodedInput {
@@ -57,7 +51,7 @@ export interface PartitionPlan {
   attributions: AttributionRecord[];
   /** The changed users' new states (to keep in memory after the commit). */
   states: Map<string, UserState>;
-  /** Their changelog records: what changed in each state (changelog.ts; partition = the input partition). */
+  /** Their changelog records (partition = the input partition). */
   changelog: Out[];
   /** Undecodable, invalid and late records, with the reason in headers. */
   dlq: Out[];
@@ -125,8 +119,6 @@ function planPartition(
   ctx: PlanContext,
 ): PartitionPlan {
   const states = new Map<string, UserState>();
-  // Each changed user's state before the batch: the changelog gets what changed since.
-  const before = new Map<string, UserState>();
   const attributions: AttributionRecord[] = [];
   const dlq: Out[] = [];
   const dlqReasons: string[] = [];
@@ -140,12 +132,9 @@ function planPartition(
       continue;
     }
     const e = d.event;
-    const current = states.get(e.user_id) ?? users.get(e.user_id) ?? createUserState();
-    const r = applyEvent(current, e as AttributionInput, ctx.options);
-    if (r.state !== current) {
-      if (!before.has(e.user_id)) before.set(e.user_id, current);
-      states.set(e.user_id, r.state);
-    }
+    const before = states.get(e.user_id) ?? users.get(e.user_id) ?? createUserState();
+    const r = applyEvent(before, e as AttributionInput, ctx.options);
+    if (r.state !== before) states.set(e.user_id, r.state);
     attributions.push(...r.outputs);
     if (r.rejection !== null) {
       const { reason, kind, message } = r.rejection;
@@ -154,18 +143,13 @@ function planPartition(
     }
   }
   const tag = headers({ [INPUT_OFFSET_HEADER]: String(last), [GROUP_HEADER]: ctx.groupId });
-  const changelog: Out[] = [];
-  for (const [user, state] of states) {
-    for (const { key, value } of stateDelta(user, before.get(user)!, state)) {
-      changelog.push({
-        topic: ctx.changelogTopic,
-        partition,
-        key: Buffer.from(key),
-        value: value === null ? null : Buffer.from(value),
-        headers: tag,
-      });
-    }
-  }
+  const changelog: Out[] = [...states].map(([user, state]) => ({
+    topic: ctx.changelogTopic,
+    partition,
+    key: Buffer.from(user),
+    value: Buffer.from(serializeState(state)),
+    headers: tag,
+  }));
   return {
     partition,
     records: take.length,

@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { Consumer, type Producer } from '@platformatic/kafka';
 import { guarded, headerValue } from '../common/kafka.ts';
 import { within } from '../common/lifecycle.ts';
+import { deserializeState } from '../model/index.ts';
 import { GROUP_HEADER, INPUT_OFFSET_HEADER } from './batch-plan.ts';
-import { StateRestore } from './changelog.ts';
 import { type AttributorConfig, closeQuietly, type Msg, type Owned, RESTORE_MARKER_KEY } from './config.ts';
 
 /** Fences partition `p`'s previous owner with `producer` and commits a restore marker; returns the marker. */
@@ -25,16 +25,23 @@ export async function fence(cfg: AttributorConfig, producer: Producer, p: number
   return nonce;
 }
 
+/** What a restore read and rebuilt. */
+export interface Restored {
+  users: number;
+  /** Changelog records read (markers and other partitions' records included). */
+  records: number;
+}
+
 /**
  * Reads the changelog (read_committed) until every partition's marker (`nonces`), into each partition's `users`;
- * returns the number of users restored.
+ * returns the number of users restored and of records read.
  */
 export async function restore(
   cfg: AttributorConfig,
   bootstrap: string[],
   nonces: Map<number, string>,
   into: Map<number, Owned>,
-): Promise<number> {
+): Promise<Restored> {
   const reader = guarded(
     new Consumer<Buffer, Buffer, Buffer, Buffer>({
       clientId: `streamproof-attributor-${cfg.instance}-restore`,
@@ -48,15 +55,14 @@ export async function restore(
     }),
   );
   const pending = new Set(nonces.keys());
-  const restores = new Map<number, StateRestore>();
   let users = 0;
-  // Per partition: the changelog records written at an input offset below the committed position, folded in log
-  // order (changelog.ts). Records at or past it belong to transactions that did not commit (we must not trust the
-  // client's read_committed filter alone: @platformatic/kafka 1.35 lets records of an aborted transaction through
-  // when the abort marker is not in the same fetch response, or when one producer id aborted twice in it). An aborted
-  // record below the position came from events the committed history also applied, from the same state: its head is
-  // always followed in the log by the committed rewrite of the same user's head, and a touch it stored is either
-  // stored by the committed history too or pruned by it (the restore prunes as the model does, so it cannot survive).
+  let records = 0;
+  // Per partition and user: the latest state record written at an input offset below the committed position.
+  // Records at or past it belong to transactions that did not commit (we must not trust the client's read_committed
+  // filter alone: @platformatic/kafka 1.35 lets records of an aborted transaction through when the abort marker is
+  // not in the same fetch response, or when one producer id aborted twice in it). An aborted record below the
+  // position is always followed in the log by the committed rewrite of the same user (the retry reprocessed the
+  // same events from the same state), so "latest below the position" is the committed state.
   const isCommitted = (o: Owned, m: Msg) => {
     // A changelog shared by mistake with another consumer group: its offsets mean nothing here.
     const group = headerValue(m.headers as Map<unknown, unknown>, GROUP_HEADER);
@@ -83,6 +89,7 @@ export async function restore(
     );
     try {
       for await (const m of s as AsyncIterable<Msg>) {
+        records++;
         if (!pending.has(m.partition)) continue;
         const key = m.key?.toString() ?? '';
         if (key === RESTORE_MARKER_KEY) {
@@ -94,22 +101,17 @@ export async function restore(
         }
         const owner = into.get(m.partition)!;
         if (!isCommitted(owner, m)) continue;
-        let r = restores.get(m.partition);
-        if (r === undefined) {
-          r = new StateRestore();
-          restores.set(m.partition, r);
-        }
-        r.apply(key, m.value);
+        const target = owner.users;
+        if (m.value === null || m.value === undefined || m.value.length === 0) target.delete(key);
+        else target.set(key, deserializeState(m.value.toString()));
       }
     } finally {
       clearTimeout(timer);
       await s.close().catch(() => {});
     }
     if (pending.size > 0) throw new Error(`changelog restore ended early (partitions ${[...pending].join(', ')})`);
-    for (const [p, r] of restores)
-      for (const [user, state] of r.states(cfg.options)) into.get(p)!.users.set(user, state);
     for (const p of nonces.keys()) users += into.get(p)!.users.size;
-    return users;
+    return { users, records };
   } finally {
     await closeQuietly(reader);
   }

@@ -2,7 +2,7 @@
  * The attributor's Kafka clients: a consumer session (the group member, its stream and what it delivered), a
  * partition's transactional producer, and the transaction that writes one micro-batch.
  */
-import { Consumer, type MessageToProduce, Producer } from '@platformatic/kafka';
+import { Consumer, Producer } from '@platformatic/kafka';
 import { bufferMessages, chunkBySize, guarded, transactionRetryDelay } from '../common/kafka.ts';
 import { within } from '../common/lifecycle.ts';
 import { errorFields, type Logger } from '../common/log.ts';
@@ -129,9 +129,7 @@ export async function commitBatch(
   const txn = await within(producer.beginTransaction(), t, 'beginTransaction');
   open.set(open.get() + 1);
   try {
-    // A null value is a tombstone (a pruned touch in the changelog): the client writes it as Kafka's null (-1 length).
-    for (const chunk of chunkBySize(out))
-      await within(txn.send({ messages: chunk as MessageToProduce[] }), t, 'transaction send');
+    for (const chunk of chunkBySize(out)) await within(txn.send({ messages: chunk }), t, 'transaction send');
     await within(txn.addConsumer(consumer), t, 'AddOffsetsToTxn');
     // The offset commit carries the group generation and member id of *now*, not of the fetch: records fetched
     // before a rebalance that kept this partition here are committed under the new generation. Ownership itself is

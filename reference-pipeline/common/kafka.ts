@@ -182,7 +182,7 @@ export function errorText(err: unknown): string {
  * partition and send and does not split it, so one send must stay under the broker's message.max.bytes (1 MiB by
  * default) or the whole send fails with MESSAGE_TOO_LARGE, again on every retry.
  */
-export function chunkBySize<M extends { key?: Buffer | null; value?: Buffer | null; headers?: Map<Buffer, Buffer> }>(
+export function chunkBySize<M extends { key?: Buffer; value?: Buffer; headers?: Map<Buffer, Buffer> }>(
   messages: M[],
   maxBytes = 512 * 1024,
 ): M[][] {

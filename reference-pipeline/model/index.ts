@@ -39,11 +39,7 @@ export {
   applyEvent,
   createUserState,
   deserializeState,
-  pruneTouches,
   serializeState,
-  touchFromWire,
-  touchToWire,
   type UserState,
-  type WireTouch,
   windowTouches,
 } from './user-state.ts';

@@ -142,41 +142,30 @@ export function applyEvent(
       event_time: time,
     });
   }
-  touches = pruneTouches(touches, maxEventTime, options);
+  // Every conversion still to come is at or after (watermark - allowedLatenessMs), or it is late; its window starts
+  // lookbackMs before that. Touches older than this cutoff are unreachable, so dropping them changes no output.
+  const cutoff = maxEventTime - options.allowedLatenessMs - options.lookbackMs;
+  let keepFrom = lowerBound(touches, cutoff);
+  // The cap drops the oldest: recent touches matter to more models (last-touch, time-decay) and to more conversions.
+  keepFrom = Math.max(keepFrom, touches.length - options.maxTouches);
+  if (keepFrom > 0) touches = touches.slice(keepFrom);
   return { state: { version: 1, last_user_seq: seq, max_event_time: maxEventTime, touches }, outputs, rejection: null };
 }
 
-/**
- * The touches a state keeps (sorted, oldest first). Every conversion still to come is at or after (watermark -
- * allowedLatenessMs), or it is late; its window starts lookbackMs before that, so touches older than this cutoff are
- * unreachable and dropping them changes no output. Then the cap drops the oldest beyond `maxTouches` (recent touches
- * matter to more models, last-touch and time-decay, and to more conversions). The cutoff only rises and the order is
- * by event time first, so the kept touches are always the newest `maxTouches` above the cutoff of every touch ever
- * applied: pruning any superset of a state's touches drawn from what was applied gives that state's touches back.
- */
-export function pruneTouches(
-  touches: readonly StoredTouch[],
-  maxEventTime: number,
-  options: ResolvedAttributionOptions,
-): readonly StoredTouch[] {
-  const cutoff = maxEventTime - options.allowedLatenessMs - options.lookbackMs;
-  const keepFrom = Math.max(lowerBound(touches, cutoff), touches.length - options.maxTouches);
-  return keepFrom > 0 ? touches.slice(keepFrom) : touches;
-}
-
-// The whole-state encoding: short keys and touches as tuples. The attributor's changelog writes a user's head and
-// each touch under keys of their own (attributor/changelog.ts), with touches in this tuple form.
+// The changelog encoding: short keys and touches as tuples, since this value is rewritten on every event of a user.
 // {"v":1,"s":<last_user_seq|null>,"m":<max_event_time|null>,"k":[[event_id,user_seq,"i"|"c",channel,campaign,event_time],...]}
-export type WireTouch = [string, number, 'i' | 'c', string, string, number];
-
-/** A stored touch as its changelog tuple. */
-export function touchToWire(t: StoredTouch): WireTouch {
-  return [t.event_id, t.user_seq, t.type === 'impression' ? 'i' : 'c', t.channel, t.campaign, t.event_time];
-}
+type WireTouch = [string, number, 'i' | 'c', string, string, number];
 
 /** The state as a compact JSON string for the changelog topic. Deterministic: equal states give equal strings. */
 export function serializeState(state: UserState): string {
-  const k: WireTouch[] = state.touches.map(touchToWire);
+  const k: WireTouch[] = state.touches.map((t) => [
+    t.event_id,
+    t.user_seq,
+    t.type === 'impression' ? 'i' : 'c',
+    t.channel,
+    t.campaign,
+    t.event_time,
+  ]);
   return JSON.stringify({ v: state.version, s: state.last_user_seq, m: state.max_event_time, k });
 }
 
@@ -186,29 +175,6 @@ function invalidState(path: string, message: string): never {
 
 const isSafeOrNull = (x: unknown): x is number | null =>
   x === null || (typeof x === 'number' && Number.isSafeInteger(x));
-
-/**
- * A stored touch from its changelog tuple (parsed JSON). Throws `AttributionModelError` (`MODEL_INVALID_STATE`) at
- * `at` (the path reported) when it is not one.
- */
-export function touchFromWire(item: unknown, at: string): StoredTouch {
-  if (!Array.isArray(item) || item.length !== 6) invalidState(at, 'expected a 6-tuple');
-  const [eventId, seq, type, channel, campaign, time] = item as unknown[];
-  if (typeof eventId !== 'string' || eventId === '') invalidState(`${at}[0]`, 'expected an event id');
-  if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) invalidState(`${at}[1]`, 'expected a user_seq');
-  if (type !== 'i' && type !== 'c') invalidState(`${at}[2]`, 'expected "i" or "c"');
-  if (!CHANNELS.includes(channel as never)) invalidState(`${at}[3]`, 'expected a channel');
-  if (typeof campaign !== 'string') invalidState(`${at}[4]`, 'expected a campaign');
-  if (typeof time !== 'number' || !Number.isSafeInteger(time)) invalidState(`${at}[5]`, 'expected an event time');
-  return {
-    event_id: eventId,
-    user_seq: seq,
-    type: type === 'i' ? 'impression' : 'click',
-    channel: channel as StoredTouch['channel'],
-    campaign,
-    event_time: time,
-  };
-}
 
 /**
  * Parses a changelog value written by `serializeState`. Throws `AttributionModelError` (`MODEL_INVALID_STATE`) naming
@@ -227,7 +193,25 @@ export function deserializeState(text: string): UserState {
   if (!isSafeOrNull(r.s)) invalidState('state.s', 'expected the last user_seq, an integer or null');
   if (!isSafeOrNull(r.m)) invalidState('state.m', 'expected the max event time, an integer or null');
   if (!Array.isArray(r.k)) invalidState('state.k', 'expected an array of touches');
-  const touches = r.k.map((item: unknown, i): StoredTouch => touchFromWire(item, `state.k[${i}]`));
+  const touches = r.k.map((item: unknown, i): StoredTouch => {
+    const at = `state.k[${i}]`;
+    if (!Array.isArray(item) || item.length !== 6) invalidState(at, 'expected a 6-tuple');
+    const [eventId, seq, type, channel, campaign, time] = item as unknown[];
+    if (typeof eventId !== 'string' || eventId === '') invalidState(`${at}[0]`, 'expected an event id');
+    if (typeof seq !== 'number' || !Number.isSafeInteger(seq)) invalidState(`${at}[1]`, 'expected a user_seq');
+    if (type !== 'i' && type !== 'c') invalidState(`${at}[2]`, 'expected "i" or "c"');
+    if (!CHANNELS.includes(channel as never)) invalidState(`${at}[3]`, 'expected a channel');
+    if (typeof campaign !== 'string') invalidState(`${at}[4]`, 'expected a campaign');
+    if (typeof time !== 'number' || !Number.isSafeInteger(time)) invalidState(`${at}[5]`, 'expected an event time');
+    return {
+      event_id: eventId,
+      user_seq: seq,
+      type: type === 'i' ? 'impression' : 'click',
+      channel: channel as StoredTouch['channel'],
+      campaign,
+      event_time: time,
+    };
+  });
   touches.forEach((t, i) => {
     const prev = touches[i - 1];
     if (prev !== undefined && compareTouches(prev, t) >= 0) {

@@ -2,7 +2,7 @@
  * The attributor's configuration, its hooks (what a modified build changes without forking the loop), and the types
  * its modules share.
  */
-import type { Message, Producer } from '@platformatic/kafka';
+import type { CompressionAlgorithmValue, Message, Producer } from '@platformatic/kafka';
 import type { CommonConfig } from '../common/config.ts';
 import type { AttributionRecord, ResolvedAttributionOptions, UserState } from '../model/index.ts';
 
@@ -16,13 +16,9 @@ export interface AttributorConfig extends CommonConfig {
   /** Longest any single transaction step may take before the batch is failed (default 30000). */
   txTimeoutMs: number;
   /** Compression of every batch the transactional producers send (attributions, changelog, DLQ). */
-  compression: AttributorCompression;
+  compression: CompressionAlgorithmValue;
   options: ResolvedAttributionOptions;
 }
-
-/** The record-batch compressions Kafka defines, as the producer names them. */
-export const COMPRESSIONS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-export type AttributorCompression = (typeof COMPRESSIONS)[number];
 
 /** The batch a hook is called for. */
 export interface BatchInfo {

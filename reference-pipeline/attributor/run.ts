@@ -4,12 +4,13 @@
  * file of its own that the harness starts instead of main.ts (STREAMPROOF_REFERENCE_ATTRIBUTOR, see
  * docs/reference-pipeline.md).
  */
+import { allowedCompressionsAlgorithms } from '@platformatic/kafka';
 import { ConfigError, int, oneOf, readCommonConfig, str } from '../common/config.ts';
 import { onShutdown, pause } from '../common/lifecycle.ts';
 import { errorFields, logger } from '../common/log.ts';
 import { resolveOptions } from '../model/index.ts';
 import { startAttributor } from './attributor.ts';
-import { type AttributorConfig, type AttributorHooks, COMPRESSIONS } from './config.ts';
+import type { AttributorConfig, AttributorHooks } from './config.ts';
 
 /** The attributor's configuration from the env (see main.ts). */
 export function attributorConfig(env: NodeJS.ProcessEnv): AttributorConfig {
@@ -28,7 +29,7 @@ export function attributorConfig(env: NodeJS.ProcessEnv): AttributorConfig {
     batchMax: int(env, 'STREAMPROOF_BATCH_MAX', 5_000, 1, 1_000_000),
     restoreTimeoutMs: int(env, 'STREAMPROOF_RESTORE_TIMEOUT_MS', 120_000, 1_000),
     txTimeoutMs: int(env, 'STREAMPROOF_TX_TIMEOUT_MS', 30_000, 1_000),
-    compression: oneOf(env, 'STREAMPROOF_COMPRESSION', 'none', COMPRESSIONS),
+    compression: oneOf(env, 'STREAMPROOF_COMPRESSION', 'none', allowedCompressionsAlgorithms),
     options: resolveOptions(options),
   };
 }

@@ -81,7 +81,9 @@ export async function startAttributor(
       {
         name: cfg.changelogTopic,
         partitions: inputPartitions,
-        configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000' },
+        // Segments of 64 MiB (the broker default is 1 GiB): compaction never cleans the active segment, and a
+        // restore reads what compaction has not cleaned yet.
+        configs: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': '60000', 'segment.bytes': String(64 << 20) },
       },
       { name: cfg.outputTopic, partitions: inputPartitions },
       { name: cfg.dlqTopic, partitions: inputPartitions },

@@ -4,7 +4,7 @@
  * (read the changelog, read_committed, up to that marker).
  */
 import { randomUUID } from 'node:crypto';
-import { Consumer, type Producer } from '@platformatic/kafka';
+import { Consumer, type GroupPartitionsAssigner, type Producer } from '@platformatic/kafka';
 import { guarded, headerValue } from '../common/kafka.ts';
 import { within } from '../common/lifecycle.ts';
 import { deserializeState } from '../model/index.ts';
@@ -28,8 +28,20 @@ export async function fence(cfg: AttributorConfig, producer: Producer, p: number
 /** What a restore read and rebuilt. */
 export interface Restored {
   users: number;
-  /** Changelog records read (markers and other partitions' records included). */
+  /** Changelog records read (markers included). */
   records: number;
+}
+
+/**
+ * The restore reader's assignment: only the changelog partitions being taken over, never the whole topic (its own
+ * one-member group would otherwise be given every partition, and a restore would read every other owner's state).
+ */
+export function onlyPartitions(topic: string, partitions: number[]): GroupPartitionsAssigner {
+  return (current, members) =>
+    [...members.keys()].map((memberId) => ({
+      memberId,
+      assignments: new Map([[topic, { topic, partitions: memberId === current ? [...partitions] : [] }]]),
+    }));
 }
 
 /**
@@ -52,6 +64,7 @@ export async function restore(
       retryDelay: 250,
       maxWaitTime: 100,
       isolationLevel: 1,
+      partitionAssigner: onlyPartitions(cfg.changelogTopic, [...nonces.keys()]),
     }),
   );
   const pending = new Set(nonces.keys());

@@ -70,6 +70,8 @@ export async function restore(
   const pending = new Set(nonces.keys());
   let users = 0;
   let records = 0;
+  const latest = new Map<string, string | null>();
+  const partitionOf = new Map<string, number>();
   // Per partition and user: the latest state record written at an input offset below the committed position.
   // Records at or past it belong to transactions that did not commit (we must not trust the client's read_committed
   // filter alone: @platformatic/kafka 1.35 lets records of an aborted transaction through when the abort marker is
@@ -114,15 +116,21 @@ export async function restore(
         }
         const owner = into.get(m.partition)!;
         if (!isCommitted(owner, m)) continue;
-        const target = owner.users;
-        if (m.value === null || m.value === undefined || m.value.length === 0) target.delete(key);
-        else target.set(key, deserializeState(m.value.toString()));
+        // Only the latest state of a user counts, and most records read are superseded later in the log: keep its
+        // text (a copy, not a view that would pin the whole fetch response) and parse once per user at the end.
+        latest.set(key, m.value === null || m.value === undefined || m.value.length === 0 ? null : m.value.toString());
+        partitionOf.set(key, m.partition);
       }
     } finally {
       clearTimeout(timer);
       await s.close().catch(() => {});
     }
     if (pending.size > 0) throw new Error(`changelog restore ended early (partitions ${[...pending].join(', ')})`);
+    for (const [key, text] of latest) {
+      const target = into.get(partitionOf.get(key)!)!.users;
+      if (text === null) target.delete(key);
+      else target.set(key, deserializeState(text));
+    }
     for (const p of nonces.keys()) users += into.get(p)!.users.size;
     return { users, records };
   } finally {

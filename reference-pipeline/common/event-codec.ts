@@ -21,7 +21,7 @@ import type { SchemaRegistryClient } from './registry.ts';
 export type Decoded = { ok: true; event: EventV3 } | { ok: false; reason: string; message: string };
 
 export class EventDecoder {
-  private readonly resolvers = new Map<number, { writer: avro.Type; resolver: avro.Resolver } | null>();
+  private readonly resolvers = new Map<number, Promise<{ writer: avro.Type; resolver: avro.Resolver } | null>>();
   constructor(private readonly registry: SchemaRegistryClient | undefined) {}
 
   async decode(value: Buffer | null | undefined): Promise<Decoded> {
@@ -69,23 +69,34 @@ export class EventDecoder {
     return { ok: true, event: decoded.value as EventV3 };
   }
 
-  private async resolverFor(id: number): Promise<{ writer: avro.Type; resolver: avro.Resolver } | null> {
-    const cached = this.resolvers.get(id);
-    if (cached !== undefined) return cached;
+  /**
+   * The writer schema `id`'s resolver, built once per id. The promise is what is cached: a batch decodes its records
+   * concurrently, and caching only the result let every record of a new process's first batch miss, await the
+   * registry, and build its own resolver (thousands of schema parses in one turn of the event loop, long enough for
+   * the consumer's heartbeats to lapse).
+   */
+  private resolverFor(id: number): Promise<{ writer: avro.Type; resolver: avro.Resolver } | null> {
+    let entry = this.resolvers.get(id);
+    if (entry === undefined) {
+      entry = this.buildResolver(id);
+      this.resolvers.set(id, entry);
+      // A registry that failed (not one that answered "unknown id") is asked again by the next record.
+      entry.catch(() => this.resolvers.delete(id));
+    }
+    return entry;
+  }
+
+  private async buildResolver(id: number): Promise<{ writer: avro.Type; resolver: avro.Resolver } | null> {
     if (this.registry === undefined)
       throw new Error('an Avro record arrived but STREAMPROOF_SCHEMA_REGISTRY_URL is not set');
     const text = await this.registry.schemaById(id);
-    let entry: { writer: avro.Type; resolver: avro.Resolver } | null = null;
-    if (text !== undefined) {
-      try {
-        const writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema, { wrapUnions: 'auto' });
-        entry = { writer, resolver: EVENT_TYPES_AVRO[LATEST_SCHEMA_VERSION].createResolver(writer) };
-      } catch {
-        // A schema that cannot be resolved to ours (another subject's id): every record with it is undecodable.
-        entry = null;
-      }
+    if (text === undefined) return null;
+    try {
+      const writer = avro.Type.forSchema(JSON.parse(text) as avro.Schema, { wrapUnions: 'auto' });
+      return { writer, resolver: EVENT_TYPES_AVRO[LATEST_SCHEMA_VERSION].createResolver(writer) };
+    } catch {
+      // A schema that cannot be resolved to ours (another subject's id): every record with it is undecodable.
+      return null;
     }
-    this.resolvers.set(id, entry);
-    return entry;
   }
 }

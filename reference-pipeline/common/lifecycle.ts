@@ -73,3 +73,17 @@ export async function startWithin<T>(
     }
   }
 }
+
+/**
+ * Runs synchronous jobs one per turn of the event loop, in the order given: each waits for the previous job, then for
+ * the next turn (a setImmediate queued after the previous job ran), so timers due meanwhile (a consumer's heartbeats)
+ * run between two long jobs.
+ */
+export function turnTaker(): <T>(job: () => T) => Promise<T> {
+  let queue: Promise<unknown> = Promise.resolve();
+  return <T>(job: () => T): Promise<T> => {
+    const run = queue.then(() => new Promise<void>((resolve) => setImmediate(resolve))).then(job);
+    queue = run.catch(() => {});
+    return run;
+  };
+}

@@ -16,7 +16,7 @@ import {
   EVENT_TYPES_AVRO,
   type SchemaError,
 } from '../../generators/schemas.ts';
-import type { SchemaRegistryClient } from './registry.ts';
+import { cachedPromise, type SchemaRegistryClient } from './registry.ts';
 
 export type Decoded = { ok: true; event: EventV3 } | { ok: false; reason: string; message: string };
 
@@ -76,14 +76,8 @@ export class EventDecoder {
    * the consumer's heartbeats to lapse).
    */
   private resolverFor(id: number): Promise<{ writer: avro.Type; resolver: avro.Resolver } | null> {
-    let entry = this.resolvers.get(id);
-    if (entry === undefined) {
-      entry = this.buildResolver(id);
-      this.resolvers.set(id, entry);
-      // A registry that failed (not one that answered "unknown id") is asked again by the next record.
-      entry.catch(() => this.resolvers.delete(id));
-    }
-    return entry;
+    // A registry that failed (not one that answered "unknown id") is asked again by the next record.
+    return cachedPromise(this.resolvers, id, (i) => this.buildResolver(i));
   }
 
   private async buildResolver(id: number): Promise<{ writer: avro.Type; resolver: avro.Resolver } | null> {

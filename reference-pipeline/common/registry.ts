@@ -25,14 +25,7 @@ export class SchemaRegistryClient {
   }
 
   schemaById(id: number): Promise<string | undefined> {
-    let p = this.byId.get(id);
-    if (p === undefined) {
-      p = this.fetchSchema(id);
-      this.byId.set(id, p);
-      // Transient failures must not be cached.
-      p.catch(() => this.byId.delete(id));
-    }
-    return p;
+    return cachedPromise(this.byId, id, (i) => this.fetchSchema(i));
   }
 
   private async fetchSchema(id: number): Promise<string | undefined> {
@@ -47,4 +40,18 @@ export class SchemaRegistryClient {
     if (!res.ok) throw new Error(`registry: GET /schemas/ids/${id}: HTTP ${res.status} ${text.slice(0, 300)}`);
     return (JSON.parse(text) as { schema: string }).schema;
   }
+}
+
+/**
+ * The promise `make(key)` gave for `key`, made once and shared by every caller, even those that ask before it settles;
+ * a rejected one is forgotten, so a transient failure is retried by the next caller.
+ */
+export function cachedPromise<K, V>(cache: Map<K, Promise<V>>, key: K, make: (key: K) => Promise<V>): Promise<V> {
+  let p = cache.get(key);
+  if (p === undefined) {
+    p = make(key);
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+  }
+  return p;
 }

@@ -70,8 +70,8 @@ export async function restore(
   const pending = new Set(nonces.keys());
   let users = 0;
   let records = 0;
-  const latest = new Map<string, string | null>();
-  const partitionOf = new Map<string, number>();
+  // Per partition (a user's state lives in the partition its events came in on), per user: the latest state's text.
+  const latest = new Map<number, Map<string, string | null>>([...nonces.keys()].map((p) => [p, new Map()]));
   // Per partition and user: the latest state record written at an input offset below the committed position.
   // Records at or past it belong to transactions that did not commit (we must not trust the client's read_committed
   // filter alone: @platformatic/kafka 1.35 lets records of an aborted transaction through when the abort marker is
@@ -118,18 +118,20 @@ export async function restore(
         if (!isCommitted(owner, m)) continue;
         // Only the latest state of a user counts, and most records read are superseded later in the log: keep its
         // text (a copy, not a view that would pin the whole fetch response) and parse once per user at the end.
-        latest.set(key, m.value === null || m.value === undefined || m.value.length === 0 ? null : m.value.toString());
-        partitionOf.set(key, m.partition);
+        const text = m.value === null || m.value === undefined || m.value.length === 0 ? null : m.value.toString();
+        latest.get(m.partition)!.set(key, text);
       }
     } finally {
       clearTimeout(timer);
       await s.close().catch(() => {});
     }
     if (pending.size > 0) throw new Error(`changelog restore ended early (partitions ${[...pending].join(', ')})`);
-    for (const [key, text] of latest) {
-      const target = into.get(partitionOf.get(key)!)!.users;
-      if (text === null) target.delete(key);
-      else target.set(key, deserializeState(text));
+    for (const [p, texts] of latest) {
+      const target = into.get(p)!.users;
+      for (const [key, text] of texts) {
+        if (text === null) target.delete(key);
+        else target.set(key, deserializeState(text));
+      }
     }
     for (const p of nonces.keys()) users += into.get(p)!.users.size;
     return { users, records };

@@ -4,10 +4,10 @@
  * known before the load switches, a refusal that leaves the load alone), and the hook's refusal of a load that cannot
  * switch.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { EVENT_SCHEMAS } from '../../generators/schemas.ts';
 import type { FaultContext } from '../faults/index.ts';
 import type { CompatibilityLevel } from '../registry/client.ts';
@@ -82,6 +82,7 @@ describe('schema-upgrade: scenario checks', () => {
 
 describe('schema-upgrade: the schema file', () => {
   const dir = mkdtempSync(join(tmpdir(), 'sp-schema-file-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(join(dir, 'ok.avsc'), JSON.stringify(EVENT_SCHEMAS[3]));
   writeFileSync(join(dir, 'broken.avsc'), '{ "type": "record", ');
   writeFileSync(

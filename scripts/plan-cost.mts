@@ -9,6 +9,7 @@
  * clicks, one event in ten a conversion. Prints each repetition's wall time and the median.
  */
 import { type DecodedInput, planBatch } from '../reference-pipeline/attributor/batch-plan.ts';
+import { percentiles } from '../reference-pipeline/bench-profile.ts';
 import { applyEvent, createUserState, resolveOptions, type UserState } from '../reference-pipeline/model/index.ts';
 import { click, conversion, impression, T0 } from '../reference-pipeline/model/test-support.ts';
 
@@ -49,5 +50,5 @@ for (let r = 0; r < reps; r++) {
     `rep ${r + 1}: ${times[r]!.toFixed(0)} ms for ${events} events (${plan.attributions.length} attribution records, ${plan.states.size} states, ${bytes} changelog bytes)`,
   );
 }
-const median = [...times].sort((a, b) => a - b)[Math.floor(times.length / 2)]!;
+const median = percentiles(times).p50;
 console.log(`median ${median.toFixed(0)} ms: ${((median / events) * 1000).toFixed(0)} us per event`);

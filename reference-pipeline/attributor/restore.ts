@@ -70,14 +70,14 @@ export async function restore(
   const pending = new Set(nonces.keys());
   let users = 0;
   let records = 0;
-  // Per partition (a user's state lives in the partition its events came in on), per user: the latest state's text.
-  const latest = new Map<number, Map<string, string | null>>([...nonces.keys()].map((p) => [p, new Map()]));
-  // Per partition and user: the latest state record written at an input offset below the committed position.
+  // Per partition and user (a user's state lives in the partition its events came in on): the text of the latest
+  // state record written at an input offset below the committed position, parsed once the restore has read it all.
   // Records at or past it belong to transactions that did not commit (we must not trust the client's read_committed
   // filter alone: @platformatic/kafka 1.35 lets records of an aborted transaction through when the abort marker is
   // not in the same fetch response, or when one producer id aborted twice in it). An aborted record below the
   // position is always followed in the log by the committed rewrite of the same user (the retry reprocessed the
   // same events from the same state), so "latest below the position" is the committed state.
+  const latest = new Map<number, Map<string, string | null>>([...nonces.keys()].map((p) => [p, new Map()]));
   const isCommitted = (o: Owned, m: Msg) => {
     // A changelog shared by mistake with another consumer group: its offsets mean nothing here.
     const group = headerValue(m.headers as Map<unknown, unknown>, GROUP_HEADER);
